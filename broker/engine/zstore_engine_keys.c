@@ -1,0 +1,394 @@
+/*  zstore_engine_keys - one key at a time: get (with lazy expiry), put
+    (upsert with TTL, compare-and-set and quota), delete, exists, count.
+
+    A key's "current revision" is its mod_rev while it is live, and 0 when
+    it is absent or expired: compare-and-set compares against that.
+*/
+
+#include "zstore_engine_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int
+s_bind_group_key (sqlite3_stmt *stmt, zstore_bytes_t group, zstore_bytes_t key)
+{
+    int rc = zstore_engine_bind_bytes (stmt, 1, group);
+    return rc == SQLITE_OK ? zstore_engine_bind_bytes (stmt, 2, key) : rc;
+}
+
+static int
+s_bind_failed (zstore_engine_t *self, const char *op, int rc)
+{
+    if (rc == SQLITE_TOOBIG)
+        return zstore_engine_fail (self, ZSTORE_INVALID, "%s: argument too large", op);
+    return zstore_engine_fail_sql (self, op, "bind arguments");
+}
+
+static int
+s_not_found (zstore_engine_t *self, const char *op, zstore_bytes_t group, zstore_bytes_t key)
+{
+    return zstore_engine_fail (self, ZSTORE_NOT_FOUND, "%s: %.*s/%.*s: store: not found", op,
+                               (int) group.size, group.data, (int) key.size, key.data);
+}
+
+static bool
+s_is_expired (int64_t expires_at, int64_t now)
+{
+    return expires_at != 0 && expires_at <= now;
+}
+
+//  Removes a key found expired by a read, if it still is, with an expire
+//  event. Runs as its own change unless a transaction is open.
+static int
+s_expire_key (zstore_engine_t *self, const char *op, zstore_bytes_t group, zstore_bytes_t key)
+{
+    int code = zstore_engine_write_open (self, op);
+    if (code)
+        return code;
+    sqlite3_stmt *stmt = zstore_engine_statement (self, STMT_DELETE_IF_EXPIRED);
+    if (!stmt)
+        return zstore_engine_write_close (self, op, ZSTORE_INTERNAL);
+    s_bind_group_key (stmt, group, key);
+    sqlite3_bind_int64 (stmt, 3, zstore_engine_now (self));
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW) {
+        uint64_t mod_revision = (uint64_t) sqlite3_column_int64 (stmt, 0);
+        int64_t expires_at = sqlite3_column_int64 (stmt, 1);
+        rc = sqlite3_step (stmt);
+        sqlite3_reset (stmt);
+        code = zstore_engine_stage (self, ZSTORE_EVENT_EXPIRE, group, key, zstore_bytes ("", 0),
+                                    mod_revision, expires_at);
+    }
+    else
+        sqlite3_reset (stmt);
+    if (code == ZSTORE_OK && rc != SQLITE_DONE)
+        code = zstore_engine_fail_sql (self, op, "delete expired row");
+    return zstore_engine_write_close (self, op, code);
+}
+
+static int
+s_copy_value (zstore_engine_t *self, sqlite3_stmt *stmt, int64_t expires_at,
+              zstore_value_t *value)
+{
+    zstore_bytes_t bytes = zstore_engine_column_bytes (stmt, 0);
+    value->data = malloc (bytes.size + 1);
+    if (!value->data)
+        return zstore_engine_fail (self, ZSTORE_INTERNAL, "store: out of memory");
+    memcpy (value->data, bytes.data, bytes.size);
+    value->data [bytes.size] = 0;
+    value->size = bytes.size;
+    value->expires_at = expires_at;
+    value->create_revision = (uint64_t) sqlite3_column_int64 (stmt, 2);
+    value->mod_revision = (uint64_t) sqlite3_column_int64 (stmt, 3);
+    return ZSTORE_OK;
+}
+
+int
+zstore_engine_get_as (zstore_engine_t *self, const char *op, zstore_bytes_t group,
+                      zstore_bytes_t key, zstore_value_t *value)
+{
+    if (value)
+        memset (value, 0, sizeof (*value));
+    int code = zstore_engine_check_open (self, op);
+    if (code)
+        return code;
+    sqlite3_stmt *stmt = zstore_engine_statement (self, STMT_GET);
+    if (!stmt)
+        return ZSTORE_INTERNAL;
+    int rc = s_bind_group_key (stmt, group, key);
+    if (rc != SQLITE_OK)
+        return s_bind_failed (self, op, rc);
+    rc = sqlite3_step (stmt);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset (stmt);
+        return s_not_found (self, op, group, key);
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset (stmt);
+        return zstore_engine_fail_sql (self, op, "query row");
+    }
+    int64_t expires_at = sqlite3_column_int64 (stmt, 1);
+    if (s_is_expired (expires_at, zstore_engine_now (self))) {
+        sqlite3_reset (stmt);
+        code = s_expire_key (self, op, group, key);
+        return code ? code : s_not_found (self, op, group, key);
+    }
+    code = value ? s_copy_value (self, stmt, expires_at, value) : ZSTORE_OK;
+    sqlite3_reset (stmt);
+    return code;
+}
+
+//  What a write needs to know about the key before writing it.
+typedef struct {
+    bool found;                     //  a row exists, live or expired
+    bool live;
+    uint64_t create_revision;
+    uint64_t mod_revision;
+} s_probe_t;
+
+static int
+s_probe (zstore_engine_t *self, const char *op, zstore_bytes_t group, zstore_bytes_t key,
+         s_probe_t *probe)
+{
+    memset (probe, 0, sizeof (*probe));
+    sqlite3_stmt *stmt = zstore_engine_statement (self, STMT_PROBE);
+    if (!stmt)
+        return ZSTORE_INTERNAL;
+    int rc = s_bind_group_key (stmt, group, key);
+    if (rc != SQLITE_OK)
+        return s_bind_failed (self, op, rc);
+    rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW) {
+        probe->found = true;
+        probe->create_revision = (uint64_t) sqlite3_column_int64 (stmt, 0);
+        probe->mod_revision = (uint64_t) sqlite3_column_int64 (stmt, 1);
+        probe->live = !s_is_expired (sqlite3_column_int64 (stmt, 2), zstore_engine_now (self));
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE ? ZSTORE_OK : zstore_engine_fail_sql (self, op, "query row");
+}
+
+static int
+s_check_revision (zstore_engine_t *self, const char *op, zstore_bytes_t group,
+                  zstore_bytes_t key, const s_probe_t *probe, int64_t if_revision)
+{
+    uint64_t current = probe->live ? probe->mod_revision : 0;
+    if (if_revision < 0 || current == (uint64_t) if_revision)
+        return ZSTORE_OK;
+    return zstore_engine_fail (self, ZSTORE_CONFLICT,
+                               "%s: %.*s/%.*s: revision mismatch: expected %lld, current %llu",
+                               op, (int) group.size, group.data, (int) key.size, key.data,
+                               (long long) if_revision, (unsigned long long) current);
+}
+
+static int
+s_upsert (zstore_engine_t *self, const char *op, zstore_bytes_t group, zstore_bytes_t key,
+          zstore_bytes_t value, int64_t expires_at, uint64_t create_revision,
+          uint64_t revision)
+{
+    sqlite3_stmt *stmt = zstore_engine_statement (self, STMT_UPSERT);
+    if (!stmt)
+        return ZSTORE_INTERNAL;
+    int rc = s_bind_group_key (stmt, group, key);
+    if (rc == SQLITE_OK)
+        rc = zstore_engine_bind_bytes (stmt, 3, value);
+    if (rc != SQLITE_OK)
+        return s_bind_failed (self, op, rc);
+    if (expires_at)
+        sqlite3_bind_int64 (stmt, 4, expires_at);
+    else
+        sqlite3_bind_null (stmt, 4);
+    sqlite3_bind_int64 (stmt, 5, (sqlite3_int64) create_revision);
+    sqlite3_bind_int64 (stmt, 6, (sqlite3_int64) revision);
+    if (zstore_engine_step_done (stmt) != SQLITE_DONE)
+        return zstore_engine_fail_sql (self, op, expires_at ? "execute upsert with expiry"
+                                                            : "execute upsert");
+    return ZSTORE_OK;
+}
+
+//  The write itself, inside an open write transaction.
+static int
+s_put_locked (zstore_engine_t *self, const char *op, zstore_bytes_t group, zstore_bytes_t key,
+              zstore_bytes_t value, const zstore_write_t *options, const zstore_quota_t *quota,
+              uint64_t *revision_p)
+{
+    s_probe_t probe;
+    int code = s_probe (self, op, group, key, &probe);
+    if (code == ZSTORE_OK)
+        code = s_check_revision (self, op, group, key, &probe, options->if_revision);
+    if (code == ZSTORE_OK && quota && !probe.live)
+        code = zstore_quota_check (self, op, quota, group);
+    //  Overwriting an expired row ends that key's life first: watchers see
+    //  the expiry, then a set with no previous revision.
+    if (code == ZSTORE_OK && probe.found && !probe.live)
+        code = zstore_engine_stage (self, ZSTORE_EVENT_EXPIRE, group, key, zstore_bytes ("", 0),
+                                    probe.mod_revision, 0);
+    if (code)
+        return code;
+    uint64_t revision = zstore_engine_change_revision (self);
+    int64_t expires_at = options->has_ttl ? zstore_engine_now (self) + options->ttl_ms : 0;
+    //  An expiry of 0 would read as "never": a TTL landing exactly on the
+    //  epoch is already expired anyway, so keep it expired.
+    if (options->has_ttl && expires_at == 0)
+        expires_at = -1;
+    code = s_upsert (self, op, group, key, value, expires_at,
+                     probe.live ? probe.create_revision : revision, revision);
+    if (code == ZSTORE_OK)
+        code = zstore_engine_stage (self, ZSTORE_EVENT_SET, group, key, value,
+                                    probe.live ? probe.mod_revision : 0, expires_at);
+    if (code == ZSTORE_OK && revision_p)
+        *revision_p = revision;
+    return code;
+}
+
+int
+zstore_engine_put_as (zstore_engine_t *self, const char *op, zstore_bytes_t group,
+                      zstore_bytes_t key, zstore_bytes_t value, const zstore_write_t *options,
+                      const zstore_quota_t *quota, uint64_t *revision_p)
+{
+    static const zstore_write_t defaults = ZSTORE_WRITE_DEFAULTS;
+    if (revision_p)
+        *revision_p = 0;
+    int code = zstore_engine_check_open (self, op);
+    if (code == ZSTORE_OK)
+        code = zstore_engine_write_open (self, op);
+    if (code)
+        return code;
+    code = s_put_locked (self, op, group, key, value, options ? options : &defaults, quota,
+                         revision_p);
+    return zstore_engine_write_close (self, op, code);
+}
+
+static int
+s_delete_locked (zstore_engine_t *self, const char *op, zstore_bytes_t group,
+                 zstore_bytes_t key, int64_t if_revision, uint64_t *revision_p)
+{
+    if (if_revision >= 0) {
+        s_probe_t probe;
+        int code = s_probe (self, op, group, key, &probe);
+        if (code == ZSTORE_OK)
+            code = s_check_revision (self, op, group, key, &probe, if_revision);
+        if (code)
+            return code;
+    }
+    sqlite3_stmt *stmt = zstore_engine_statement (self, STMT_DELETE);
+    if (!stmt)
+        return ZSTORE_INTERNAL;
+    int rc = s_bind_group_key (stmt, group, key);
+    if (rc != SQLITE_OK)
+        return s_bind_failed (self, op, rc);
+    rc = sqlite3_step (stmt);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset (stmt);
+        return ZSTORE_OK;               //  nothing to delete: not an error, no event
+    }
+    uint64_t mod_revision = rc == SQLITE_ROW ? (uint64_t) sqlite3_column_int64 (stmt, 0) : 0;
+    if (rc == SQLITE_ROW)
+        rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE)
+        return zstore_engine_fail_sql (self, op, "delete row");
+    if (revision_p)
+        *revision_p = zstore_engine_change_revision (self);
+    return zstore_engine_stage (self, ZSTORE_EVENT_DELETE, group, key, zstore_bytes ("", 0),
+                                mod_revision, 0);
+}
+
+int
+zstore_engine_delete_as (zstore_engine_t *self, const char *op, zstore_bytes_t group,
+                         zstore_bytes_t key, int64_t if_revision, uint64_t *revision_p)
+{
+    if (revision_p)
+        *revision_p = 0;
+    int code = zstore_engine_check_open (self, op);
+    if (code == ZSTORE_OK)
+        code = zstore_engine_write_open (self, op);
+    if (code)
+        return code;
+    code = s_delete_locked (self, op, group, key, if_revision, revision_p);
+    return zstore_engine_write_close (self, op, code);
+}
+
+//  Runs a "SELECT <one integer>" statement whose ?1 is group, ?2 key (if
+//  any) and the last parameter now.
+static int
+s_select_integer (zstore_engine_t *self, const char *op, const char *what,
+                  zstore_statement_t id, zstore_bytes_t group, const zstore_bytes_t *key,
+                  int64_t *result_p)
+{
+    *result_p = 0;
+    int code = zstore_engine_check_open (self, op);
+    if (code)
+        return code;
+    sqlite3_stmt *stmt = zstore_engine_statement (self, id);
+    if (!stmt)
+        return ZSTORE_INTERNAL;
+    int rc = key ? s_bind_group_key (stmt, group, *key) : zstore_engine_bind_bytes (stmt, 1, group);
+    if (rc != SQLITE_OK)
+        return s_bind_failed (self, op, rc);
+    sqlite3_bind_int64 (stmt, key ? 3 : 2, zstore_engine_now (self));
+    rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW) {
+        *result_p = sqlite3_column_int64 (stmt, 0);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset (stmt);
+    return rc == SQLITE_DONE ? ZSTORE_OK : zstore_engine_fail_sql (self, op, what);
+}
+
+int
+zstore_engine_count_as (zstore_engine_t *self, const char *op, zstore_bytes_t group,
+                        int64_t *count_p)
+{
+    return s_select_integer (self, op, "count rows", STMT_COUNT, group, NULL, count_p);
+}
+
+//  --- Public ------------------------------------------------------------
+
+int
+zstore_engine_get (zstore_engine_t *self, zstore_bytes_t group, zstore_bytes_t key,
+                   zstore_value_t *value)
+{
+    return zstore_engine_get_as (self, ZSTORE_OP (self, "Get"), group, key, value);
+}
+
+int
+zstore_engine_put (zstore_engine_t *self, zstore_bytes_t group, zstore_bytes_t key,
+                   zstore_bytes_t value, const zstore_write_t *options, uint64_t *revision_p)
+{
+    const char *op = options && options->has_ttl ? ZSTORE_OP (self, "SetWithTTL")
+                                                 : ZSTORE_OP (self, "Set");
+    return zstore_engine_put_as (self, op, group, key, value, options, NULL, revision_p);
+}
+
+int
+zstore_engine_set (zstore_engine_t *self, zstore_bytes_t group, zstore_bytes_t key,
+                   zstore_bytes_t value, uint64_t *revision_p)
+{
+    return zstore_engine_put (self, group, key, value, NULL, revision_p);
+}
+
+int
+zstore_engine_set_with_ttl (zstore_engine_t *self, zstore_bytes_t group, zstore_bytes_t key,
+                            zstore_bytes_t value, int64_t ttl_ms, uint64_t *revision_p)
+{
+    zstore_write_t options = { true, ttl_ms, ZSTORE_ANY_REVISION };
+    return zstore_engine_put (self, group, key, value, &options, revision_p);
+}
+
+int
+zstore_engine_delete (zstore_engine_t *self, zstore_bytes_t group, zstore_bytes_t key,
+                      int64_t if_revision, uint64_t *revision_p)
+{
+    return zstore_engine_delete_as (self, ZSTORE_OP (self, "Delete"), group, key, if_revision,
+                                    revision_p);
+}
+
+int
+zstore_engine_exists (zstore_engine_t *self, zstore_bytes_t group, zstore_bytes_t key,
+                      bool *exists_p)
+{
+    int64_t found = 0;
+    int code = s_select_integer (self, ZSTORE_OP (self, "Exists"), "query row", STMT_EXISTS,
+                                 group, &key, &found);
+    *exists_p = found != 0;
+    return code;
+}
+
+int
+zstore_engine_group_exists (zstore_engine_t *self, zstore_bytes_t group, bool *exists_p)
+{
+    int64_t found = 0;
+    int code = s_select_integer (self, ZSTORE_OP (self, "GroupExists"), "query row",
+                                 STMT_GROUP_EXISTS, group, NULL, &found);
+    *exists_p = found != 0;
+    return code;
+}
+
+int
+zstore_engine_count (zstore_engine_t *self, zstore_bytes_t group, int64_t *count_p)
+{
+    return zstore_engine_count_as (self, ZSTORE_OP (self, "Count"), group, count_p);
+}

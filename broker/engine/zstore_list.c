@@ -1,0 +1,149 @@
+/*  zstore_list - see zstore_list.h. Strings live in a chain of blocks so that
+    appending never moves earlier strings (a GetAll of 10,000 keys costs a
+    handful of allocations, not 20,000).
+*/
+
+#include "zstore_list.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_SIZE (64 * 1024)
+
+typedef struct block_t {
+    struct block_t *next;
+    size_t used;
+    size_t capacity;
+    char data [];
+} block_t;
+
+struct _zstore_list_t {
+    zstore_item_t *items;           //  the items, in append order
+    size_t size;                    //  items in use
+    size_t capacity;                //  items allocated
+    block_t *blocks;                //  string storage, newest first
+};
+
+zstore_list_t *
+zstore_list_new (void)
+{
+    return calloc (1, sizeof (zstore_list_t));
+}
+
+void
+zstore_list_destroy (zstore_list_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zstore_list_t *self = *self_p;
+    block_t *block = self->blocks;
+    while (block) {
+        block_t *next = block->next;
+        free (block);
+        block = next;
+    }
+    free (self->items);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Reserves size bytes of string storage.
+static char *
+s_reserve (zstore_list_t *self, size_t size)
+{
+    block_t *block = self->blocks;
+    if (!block || block->capacity - block->used < size) {
+        size_t capacity = size > BLOCK_SIZE ? size : BLOCK_SIZE;
+        block = malloc (sizeof (block_t) + capacity);
+        if (!block)
+            return NULL;
+        block->used = 0;
+        block->capacity = capacity;
+        //  A block made for one large string goes behind the current one,
+        //  so the current block keeps serving small strings.
+        if (self->blocks && capacity > BLOCK_SIZE) {
+            block->next = self->blocks->next;
+            self->blocks->next = block;
+        }
+        else {
+            block->next = self->blocks;
+            self->blocks = block;
+        }
+    }
+    char *result = block->data + block->used;
+    block->used += size;
+    return result;
+}
+
+zstore_item_t *
+zstore_list_append (zstore_list_t *self, const char *key, size_t key_size,
+                    const char *value, size_t value_size)
+{
+    if (self->size == self->capacity) {
+        size_t capacity = self->capacity ? self->capacity * 2 : 16;
+        zstore_item_t *items = realloc (self->items, capacity * sizeof (zstore_item_t));
+        if (!items)
+            return NULL;
+        self->items = items;
+        self->capacity = capacity;
+    }
+    //  One reservation for both strings: one bounds check per row.
+    char *strings = s_reserve (self, key_size + value_size + 2);
+    if (!strings)
+        return NULL;
+    if (key_size)
+        memcpy (strings, key, key_size);
+    strings [key_size] = 0;
+    char *value_copy = strings + key_size + 1;
+    if (value_size)
+        memcpy (value_copy, value, value_size);
+    value_copy [value_size] = 0;
+
+    zstore_item_t *item = &self->items [self->size++];
+    memset (item, 0, sizeof (*item));
+    item->key = strings;
+    item->key_size = key_size;
+    item->value = value_copy;
+    item->value_size = value_size;
+    return item;
+}
+
+size_t
+zstore_list_size (const zstore_list_t *self)
+{
+    return self ? self->size : 0;
+}
+
+const zstore_item_t *
+zstore_list_item (const zstore_list_t *self, size_t index)
+{
+    return self && index < self->size ? &self->items [index] : NULL;
+}
+
+int
+zstore_bytes_compare (const char *a, size_t a_size, const char *b, size_t b_size)
+{
+    size_t common = a_size < b_size ? a_size : b_size;
+    int order = common ? memcmp (a, b, common) : 0;
+    if (order)
+        return order;
+    return a_size < b_size ? -1 : a_size > b_size ? 1 : 0;
+}
+
+const zstore_item_t *
+zstore_list_find (const zstore_list_t *self, const char *key, size_t key_size)
+{
+    size_t low = 0, high = zstore_list_size (self);
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        const zstore_item_t *item = &self->items [middle];
+        int order = zstore_bytes_compare (item->key, item->key_size, key, key_size);
+        if (order == 0)
+            return item;
+        if (order < 0)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return NULL;
+}
