@@ -51,6 +51,17 @@ s_rollback (zstore_engine_t *self)
     s_discard_staged (self);
 }
 
+//  SQLite's data version of the main database: it changes with every
+//  commit, ours or another connection's.
+static int
+s_data_version (zstore_engine_t *self)
+{
+    int version = 0;
+    if (sqlite3_file_control (self->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK)
+        self->revision_known = false;
+    return version;
+}
+
 int
 zstore_engine_write_open (zstore_engine_t *self, const char *op)
 {
@@ -60,9 +71,16 @@ zstore_engine_write_open (zstore_engine_t *self, const char *op)
         return zstore_engine_fail_sql (self, op, "begin transaction");
     self->write_open = true;
     self->pending_revision = 0;
+    //  The counter changes only with commits: re-read it only if a commit
+    //  we did not make happened since we last looked.
+    int version = s_data_version (self);
+    if (self->revision_known && version == self->data_version)
+        return ZSTORE_OK;
     sqlite3_stmt *stmt = zstore_engine_statement (self, STMT_REVISION_READ);
     if (stmt && sqlite3_step (stmt) == SQLITE_ROW) {
         self->revision = (uint64_t) sqlite3_column_int64 (stmt, 0);
+        self->revision_known = true;
+        self->data_version = version;
         sqlite3_reset (stmt);
         return ZSTORE_OK;
     }
@@ -103,7 +121,8 @@ s_flush_events (zstore_engine_t *self)
 static int
 s_commit (zstore_engine_t *self, const char *op, uint64_t *revision_p)
 {
-    uint64_t revision = self->pending_revision;
+    //  A revision allocated by an operation that then failed is not used.
+    uint64_t revision = self->staged_size ? self->pending_revision : 0;
     if (revision) {
         sqlite3_stmt *stmt = zstore_engine_statement (self, STMT_REVISION_WRITE);
         if (!stmt || sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) revision) != SQLITE_OK
@@ -124,6 +143,7 @@ s_commit (zstore_engine_t *self, const char *op, uint64_t *revision_p)
     self->pending_revision = 0;
     if (revision)
         self->revision = revision;
+    self->data_version = s_data_version (self);
     if (revision_p)
         *revision_p = revision;
     s_flush_events (self);

@@ -81,6 +81,8 @@ struct _zstore_engine_t {
     bool explicit_transaction;      //  opened by zstore_engine_begin
     bool doomed;                    //  an internal error happened inside it
     uint64_t revision;              //  last committed revision
+    bool revision_known;            //  revision is current as of data_version
+    int data_version;               //  SQLite's data version when last seen
     uint64_t pending_revision;      //  revision of the open change, 0 = none yet
     zstore_staged_event_t *staged;  //  events waiting for the commit
     size_t staged_size, staged_capacity;

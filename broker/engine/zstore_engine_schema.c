@@ -171,7 +171,7 @@ s_ensure_zstore_schema (sqlite3 *db, uint64_t *revision_p)
         rc = s_ensure_column (db, "entries", "mod_rev", "INTEGER NOT NULL DEFAULT 0");
     if (rc == SQLITE_OK)
         rc = s_exec (db, "CREATE TABLE IF NOT EXISTS zstore_meta ("
-                         " name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+                         " name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
                          "INSERT OR IGNORE INTO zstore_meta (name, value) VALUES ('revision', 0);"
                          "CREATE INDEX IF NOT EXISTS zstore_entries_expiry ON entries (expires_at)"
                          " WHERE expires_at IS NOT NULL");
@@ -221,6 +221,10 @@ zstore_engine_schema_open (zstore_engine_t *self, const char *op, char **error_p
     if (sqlite3_open_v2 (self->path, &self->db, flags, NULL) != SQLITE_OK)
         return s_open_failed (self, op, "open database", error_p);
     sqlite3_extended_result_codes (self->db, 1);
+    //  Switching to WAL takes a lock: without the timeout already set, a
+    //  process opening the file while another does fails at once ("database
+    //  is locked"). go-store sets it after WAL and has that race.
+    sqlite3_busy_timeout (self->db, 5000);
     if (s_set_wal (self->db) != SQLITE_OK)
         return s_open_failed (self, op, "set WAL journal mode", error_p);
     if (s_exec (self->db, "PRAGMA busy_timeout=5000") != SQLITE_OK)

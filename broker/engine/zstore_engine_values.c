@@ -18,8 +18,11 @@ s_get_pieces (zstore_engine_t *self, const char *op, zstore_bytes_t group, zstor
               s_split_t how, zstore_bytes_t separator, zstore_list_t **parts_p)
 {
     *parts_p = NULL;
+    int code = zstore_engine_check_open (self, op);
+    if (code)
+        return code;
     zstore_value_t value;
-    int code = zstore_engine_get_as (self, ZSTORE_OP (self, "Get"), group, key, &value);
+    code = zstore_engine_get_as (self, ZSTORE_OP (self, "Get"), group, key, &value);
     if (code)
         return code;
     zstore_list_t *parts = zstore_list_new ();
@@ -82,7 +85,10 @@ zstore_engine_render_as (zstore_engine_t *self, const char *op, zstore_bytes_t t
     if (size_p)
         *size_p = 0;
     zstore_list_t *rows = NULL;
-    int code = zstore_engine_get_all_as (self, "store.All", group, &rows);
+    int code = zstore_engine_check_open (self, op);
+    if (code)
+        return code;
+    code = zstore_engine_get_all_as (self, "store.All", group, &rows);
     if (code) {
         //  The message is formatted from the old one before it is replaced.
         char *cause = strdup (zstore_engine_error (self));

@@ -117,18 +117,20 @@ zstore_scope_namespace (zstore_scope_t *self)
 int64_t
 zstore_scope_max_keys (zstore_scope_t *self)
 {
-    return self->max_keys;
+    return self ? self->max_keys : 0;
 }
 
 int64_t
 zstore_scope_max_groups (zstore_scope_t *self)
 {
-    return self->max_groups;
+    return self ? self->max_groups : 0;
 }
 
 void
 zstore_scope_set_quota (zstore_scope_t *self, int64_t max_keys, int64_t max_groups)
 {
+    if (!self)
+        return;
     self->max_keys = max_keys;
     self->max_groups = max_groups;
 }
@@ -221,10 +223,21 @@ zstore_quota_check (zstore_engine_t *engine, const char *op, const zstore_quota_
 
 //  --- Scoped operations ------------------------------------------------
 
+//  go-store checks a scoped call's readiness under the scoped name
+//  ("store.ScopedStore.Get: store is closed"); errors from the backing
+//  store then carry the backing op ("store.Get: g/k: store: not found").
+#define SCOPE_READY(self, method) \
+    do { \
+        int ready = zstore_engine_check_open ((self)->engine, "store.ScopedStore." method); \
+        if (ready) \
+            return ready; \
+    } while (0)
+
 int
 zstore_scope_get (zstore_scope_t *self, zstore_bytes_t group, zstore_bytes_t key,
                   zstore_value_t *value)
 {
+    SCOPE_READY (self, "Get");
     return zstore_engine_get_as (self->engine, ZSTORE_OP (self->engine, "Get"),
                                  s_scoped (self, group), key, value);
 }
@@ -246,6 +259,7 @@ int
 zstore_scope_delete (zstore_scope_t *self, zstore_bytes_t group, zstore_bytes_t key,
                      int64_t if_revision, uint64_t *revision_p)
 {
+    SCOPE_READY (self, "Delete");
     return zstore_engine_delete_as (self->engine, ZSTORE_OP (self->engine, "Delete"),
                                     s_scoped (self, group), key, if_revision, revision_p);
 }
@@ -253,6 +267,7 @@ zstore_scope_delete (zstore_scope_t *self, zstore_bytes_t group, zstore_bytes_t 
 int
 zstore_scope_delete_group (zstore_scope_t *self, zstore_bytes_t group, uint64_t *revision_p)
 {
+    SCOPE_READY (self, "DeleteGroup");
     return zstore_engine_delete_group_as (self->engine, ZSTORE_OP (self->engine, "DeleteGroup"),
                                           s_scoped (self, group), revision_p);
 }
@@ -260,6 +275,7 @@ zstore_scope_delete_group (zstore_scope_t *self, zstore_bytes_t group, uint64_t 
 int
 zstore_scope_delete_prefix (zstore_scope_t *self, zstore_bytes_t prefix, uint64_t *revision_p)
 {
+    SCOPE_READY (self, "DeletePrefix");
     return zstore_engine_delete_prefix_as (self->engine,
                                            ZSTORE_OP (self->engine, "DeletePrefix"),
                                            s_scoped (self, prefix), revision_p);
@@ -268,6 +284,7 @@ zstore_scope_delete_prefix (zstore_scope_t *self, zstore_bytes_t prefix, uint64_
 int
 zstore_scope_count (zstore_scope_t *self, zstore_bytes_t group, int64_t *count_p)
 {
+    SCOPE_READY (self, "Count");
     return zstore_engine_count_as (self->engine, ZSTORE_OP (self->engine, "Count"),
                                    s_scoped (self, group), count_p);
 }
@@ -275,6 +292,7 @@ zstore_scope_count (zstore_scope_t *self, zstore_bytes_t group, int64_t *count_p
 int
 zstore_scope_get_all (zstore_scope_t *self, zstore_bytes_t group, zstore_list_t **list_p)
 {
+    SCOPE_READY (self, "GetAll");
     return zstore_engine_get_all_as (self->engine, ZSTORE_OP (self->engine, "GetAll"),
                                      s_scoped (self, group), list_p);
 }
@@ -283,6 +301,7 @@ int
 zstore_scope_get_page (zstore_scope_t *self, zstore_bytes_t group, int64_t offset,
                        int64_t limit, zstore_list_t **list_p)
 {
+    SCOPE_READY (self, "GetPage");
     return zstore_engine_get_page_as (self->engine, ZSTORE_OP (self->engine, "GetPage"),
                                       s_scoped (self, group), offset, limit, list_p);
 }
@@ -290,6 +309,7 @@ zstore_scope_get_page (zstore_scope_t *self, zstore_bytes_t group, int64_t offse
 int
 zstore_scope_count_all (zstore_scope_t *self, zstore_bytes_t prefix, int64_t *count_p)
 {
+    SCOPE_READY (self, "CountAll");
     return zstore_engine_count_all_as (self->engine, ZSTORE_OP (self->engine, "CountAll"),
                                        s_scoped (self, prefix), count_p);
 }
@@ -306,6 +326,7 @@ int
 zstore_scope_render (zstore_scope_t *self, zstore_bytes_t template_source,
                      zstore_bytes_t group, char **output_p, size_t *size_p)
 {
+    SCOPE_READY (self, "Render");
     return zstore_engine_render_as (self->engine, ZSTORE_OP (self->engine, "Render"),
                                     template_source, s_scoped (self, group), output_p, size_p);
 }

@@ -6,8 +6,10 @@
     - text outside actions, copied verbatim;
     - {{ .name }}: the value of key "name" (name: ASCII letters, digits, _);
       a missing key renders "<no value>" like Go's map lookup;
-    - {{ index . "key" }}: the value of any key (Go string literal with
-      \" \\ \n \t \r \xNN escapes, or a `raw` literal); missing -> "<no value>";
+    - {{ index . "key" }}: the value of any key (a Go string literal with
+      Go's escapes, or a `raw` literal); a missing key gives "" (the map's
+      zero value, as in Go), where {{ .missing }} gives "<no value>";
+    - {{ "text" }}: a string literal prints itself;
     - {{ . }}: Go prints a map as map[k1:v1 k2:v2] in key order; so do we;
     - {{- and -}} trim markers (a dash plus one space/tab/CR/LF) trimming
       the white space before or after the action;

@@ -18,9 +18,10 @@ extern "C" {
 //  Appends to parts the pieces of Go's strings.Split (text, separator):
 //  - empty pieces are kept ("a,,b" -> "a", "", "b"; a trailing separator
 //    gives a trailing "");
-//  - an empty text gives one empty piece;
+//  - an empty text gives one empty piece (with a non-empty separator);
 //  - an empty separator splits after each UTF-8 sequence; each byte of an
-//    invalid sequence is a piece of its own (Go's utf8.DecodeRune rule).
+//    invalid sequence is a piece of its own (Go's utf8.DecodeRune rule);
+//    an empty text then gives no piece.
 //  Returns 0, or -1 if out of memory.
 int
     zstore_text_split (const char *text, size_t text_size, const char *separator,
