@@ -2,8 +2,9 @@
 //
 //  For each case it times the engine call and the bare SQLite statement
 //  that does the same job (prepared once, no engine around it, on a
-//  database with the engine's own schema), and prints the median ns/op of
-//  several rounds and their ratio. Not a test: it prints figures.
+//  database with the engine's own schema, opened with the engine's flags),
+//  and prints the median ns/op of several rounds and their ratio. Not a
+//  test: it prints figures.
 //
 //  Usage: bench_engine [rounds] [directory for the file databases]
 
@@ -33,6 +34,8 @@ static const char *s_upsert =
     " expires_at = NULL";
 static const char *s_select =
     "SELECT entry_value, expires_at FROM entries WHERE group_name = ?1 AND entry_key = ?2";
+static const char *s_delete =
+    "DELETE FROM entries WHERE group_name = ?1 AND entry_key = ?2";
 static const char *s_select_all =
     "SELECT entry_key, entry_value FROM entries WHERE group_name = ?1"
     " AND (expires_at IS NULL OR expires_at > ?2) ORDER BY entry_key";
@@ -83,11 +86,14 @@ s_check (int rc, const char *what)
 
 //  --- bare SQLite --------------------------------------------------------
 
+//  The engine's open flags: one thread owns a connection, so no SQLite
+//  mutex (a serialized connection pays one per API call, ~13% of a get-all).
 static sqlite3 *
 s_bare_open (const char *path, const char *synchronous)
 {
     sqlite3 *db = NULL;
-    s_check (sqlite3_open (path, &db), "open");
+    s_check (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                              | SQLITE_OPEN_NOMUTEX, NULL), "open");
     s_check (sqlite3_exec (db, s_schema, NULL, NULL, NULL), "schema");
     char pragma [64];
     snprintf (pragma, sizeof pragma, "PRAGMA synchronous=%s", synchronous);
@@ -108,6 +114,54 @@ s_bare_set (sqlite3 *db, int ops, int offset)
         sqlite3_bind_text (stmt, 2, key, (int) strlen (key), SQLITE_STATIC);
         sqlite3_bind_text (stmt, 3, "value", 5, SQLITE_STATIC);
         s_check (sqlite3_step (stmt), "upsert");
+        sqlite3_reset (stmt);
+    }
+    double elapsed = s_now_ns () - start;
+    sqlite3_finalize (stmt);
+    return elapsed / ops;
+}
+
+//  An overwrite's key and value: the filled keys in turn, with a value
+//  that changes every pass, so that each write really changes the row.
+static void
+s_overwrite_key_value (int index, char *key, char *value, size_t size)
+{
+    s_key (key, size, index % GROUP_SIZE);
+    snprintf (value, size, "value-%d", index / GROUP_SIZE);
+}
+
+static double
+s_bare_overwrite (sqlite3 *db, int ops)
+{
+    sqlite3_stmt *stmt;
+    s_check (sqlite3_prepare_v2 (db, s_upsert, -1, &stmt, NULL), "prepare");
+    char key [32], value [32];
+    double start = s_now_ns ();
+    for (int index = 0; index < ops; index++) {
+        s_overwrite_key_value (index, key, value, sizeof key);
+        sqlite3_bind_text (stmt, 1, "bench", 5, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 2, key, (int) strlen (key), SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 3, value, (int) strlen (value), SQLITE_STATIC);
+        s_check (sqlite3_step (stmt), "upsert");
+        sqlite3_reset (stmt);
+    }
+    double elapsed = s_now_ns () - start;
+    sqlite3_finalize (stmt);
+    return elapsed / ops;
+}
+
+static double
+s_bare_delete (sqlite3 *db, int ops)
+{
+    sqlite3_stmt *stmt;
+    s_check (sqlite3_prepare_v2 (db, s_delete, -1, &stmt, NULL), "prepare");
+    char key [32];
+    double start = s_now_ns ();
+    for (int index = 0; index < ops; index++) {
+        s_key (key, sizeof key, index);
+        sqlite3_bind_text (stmt, 1, "bench", 5, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 2, key, (int) strlen (key), SQLITE_STATIC);
+        s_check (sqlite3_step (stmt), "delete");
         sqlite3_reset (stmt);
     }
     double elapsed = s_now_ns () - start;
@@ -198,6 +252,38 @@ s_engine_set (zstore_engine_t *engine, int ops, int offset)
 }
 
 static double
+s_engine_overwrite (zstore_engine_t *engine, int ops)
+{
+    char key [32], value [32];
+    double start = s_now_ns ();
+    for (int index = 0; index < ops; index++) {
+        s_overwrite_key_value (index, key, value, sizeof key);
+        if (zstore_engine_set (engine, zstore_bytes ("bench", 5), zstore_str (key),
+                               zstore_str (value), NULL)) {
+            fprintf (stderr, "bench: %s\n", zstore_engine_error (engine));
+            exit (1);
+        }
+    }
+    return (s_now_ns () - start) / ops;
+}
+
+static double
+s_engine_delete (zstore_engine_t *engine, int ops)
+{
+    char key [32];
+    double start = s_now_ns ();
+    for (int index = 0; index < ops; index++) {
+        s_key (key, sizeof key, index);
+        if (zstore_engine_delete (engine, zstore_bytes ("bench", 5), zstore_str (key),
+                                  ZSTORE_ANY_REVISION, NULL)) {
+            fprintf (stderr, "bench: %s\n", zstore_engine_error (engine));
+            exit (1);
+        }
+    }
+    return (s_now_ns () - start) / ops;
+}
+
+static double
 s_engine_get (zstore_engine_t *engine, int ops)
 {
     char key [32];
@@ -235,7 +321,9 @@ s_engine_get_all (zstore_engine_t *engine, int ops)
 
 //  --- cases --------------------------------------------------------------
 
-typedef enum { CASE_SET, CASE_SET_BATCH, CASE_GET, CASE_GET_ALL } case_kind_t;
+typedef enum {
+    CASE_SET, CASE_SET_BATCH, CASE_OVERWRITE, CASE_DELETE, CASE_GET, CASE_GET_ALL
+} case_kind_t;
 
 #define BATCH 100
 
@@ -309,6 +397,29 @@ s_remove_db (const char *path)
     unlink (sidecar);
 }
 
+//  One side's ns/op in one round of one case.
+static double
+s_measure (case_kind_t kind, bool engine_turn, zstore_engine_t *engine, sqlite3 *db, int ops)
+{
+    switch (kind) {
+        case CASE_SET:
+            return engine_turn ? s_engine_set (engine, ops, GROUP_SIZE)
+                               : s_bare_set (db, ops, GROUP_SIZE);
+        case CASE_SET_BATCH:
+            return engine_turn ? s_engine_set_batched (engine, ops, GROUP_SIZE)
+                               : s_bare_set_batched (db, ops, GROUP_SIZE);
+        case CASE_OVERWRITE:
+            return engine_turn ? s_engine_overwrite (engine, ops) : s_bare_overwrite (db, ops);
+        case CASE_DELETE:
+            return engine_turn ? s_engine_delete (engine, ops) : s_bare_delete (db, ops);
+        case CASE_GET:
+            return engine_turn ? s_engine_get (engine, ops) : s_bare_get (db, ops);
+        case CASE_GET_ALL:
+            return engine_turn ? s_engine_get_all (engine, ops) : s_bare_get_all (db, ops);
+    }
+    return 0;
+}
+
 //  One round of one case on each side; fresh databases every round.
 static void
 s_round (const bench_case_t *bench, case_kind_t kind, const char *dir, int round,
@@ -326,25 +437,8 @@ s_round (const bench_case_t *bench, case_kind_t kind, const char *dir, int round
     //  warmer cache.
     for (int side = 0; side < 2; side++) {
         bool engine_turn = (side + round) % 2 == 0;
-        double *target = engine_turn ? engine_ns : bare_ns;
-        switch (kind) {
-            case CASE_SET:
-                *target = engine_turn ? s_engine_set (engine, bench->ops, GROUP_SIZE)
-                                      : s_bare_set (db, bench->ops, GROUP_SIZE);
-                break;
-            case CASE_SET_BATCH:
-                *target = engine_turn ? s_engine_set_batched (engine, bench->ops, GROUP_SIZE)
-                                      : s_bare_set_batched (db, bench->ops, GROUP_SIZE);
-                break;
-            case CASE_GET:
-                *target = engine_turn ? s_engine_get (engine, bench->ops)
-                                      : s_bare_get (db, bench->ops);
-                break;
-            case CASE_GET_ALL:
-                *target = engine_turn ? s_engine_get_all (engine, bench->ops)
-                                      : s_bare_get_all (db, bench->ops);
-                break;
-        }
+        double ns = s_measure (kind, engine_turn, engine, db, bench->ops);
+        *(engine_turn ? engine_ns : bare_ns) = ns;
     }
     zstore_engine_destroy (&engine);
     sqlite3_close (db);
@@ -379,12 +473,16 @@ main (int argc, char *argv [])
             "go-store");
     bench_case_t set_memory = { "set (memory)", ":memory:", "OFF", 100000 };
     bench_case_t set_batched = { "set, 100 per txn (memory)", ":memory:", "OFF", 100000 };
+    bench_case_t overwrite = { "set, existing key (memory)", ":memory:", "OFF", 100000 };
+    bench_case_t delete_memory = { "delete (memory)", ":memory:", "OFF", GROUP_SIZE };
     bench_case_t get_memory = { "get (memory)", ":memory:", "OFF", 200000 };
     bench_case_t get_all = { "get-all 10k keys (memory)", ":memory:", "OFF", 50 };
     bench_case_t set_normal = { "set (WAL, sync NORMAL)", "file", "NORMAL", 20000 };
     bench_case_t set_full = { "set (WAL, sync FULL)", "file", "FULL", 500 };
     s_run (&set_memory, CASE_SET, dir, rounds, "10290");
     s_run (&set_batched, CASE_SET_BATCH, dir, rounds, "-");
+    s_run (&overwrite, CASE_OVERWRITE, dir, rounds, "-");
+    s_run (&delete_memory, CASE_DELETE, dir, rounds, "-");
     s_run (&get_memory, CASE_GET, dir, rounds, "3589");
     s_run (&get_all, CASE_GET_ALL, dir, rounds, "4741451");
     s_run (&set_normal, CASE_SET, dir, rounds, "-");

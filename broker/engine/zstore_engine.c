@@ -22,21 +22,28 @@ s_statement_sql [STMT_COUNT_STATEMENTS] = {
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
     [STMT_REVISION_READ] = "SELECT value FROM zstore_meta WHERE name = 'revision'",
-    [STMT_REVISION_WRITE] = "UPDATE zstore_meta SET value = ?1 WHERE name = 'revision'",
+    //  REPLACE, not UPDATE: the same row and page, in fewer VDBE steps (the
+    //  UPDATE reads the old row first), ~0.8k instructions less per commit.
+    //  The row always exists (created at open); REPLACE would restore it.
+    [STMT_REVISION_WRITE] = "REPLACE INTO zstore_meta (name, value) VALUES ('revision', ?1)",
     [STMT_GET] = "SELECT entry_value, expires_at, create_rev, mod_rev FROM entries"
                  " WHERE group_name = ?1 AND entry_key = ?2",
     [STMT_PROBE] = "SELECT create_rev, mod_rev, expires_at FROM entries"
                    " WHERE group_name = ?1 AND entry_key = ?2",
+    //  These three call zstore_replaced / zstore_deleting, which report the
+    //  row written to the caller (see zstore_engine_keys.c, which prepares
+    //  them after registering the functions).
     [STMT_UPSERT] = "INSERT INTO entries (group_name, entry_key, entry_value, expires_at,"
-                    " create_rev, mod_rev) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                    " create_rev, mod_rev) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
                     " ON CONFLICT (group_name, entry_key) DO UPDATE SET"
                     " entry_value = excluded.entry_value, expires_at = excluded.expires_at,"
-                    " create_rev = excluded.create_rev, mod_rev = excluded.mod_rev",
+                    " create_rev = zstore_replaced (?6, entries.create_rev, entries.mod_rev,"
+                    " entries.expires_at, excluded.create_rev), mod_rev = excluded.mod_rev",
     [STMT_DELETE] = "DELETE FROM entries WHERE group_name = ?1 AND entry_key = ?2"
-                    " RETURNING mod_rev",
+                    " AND zstore_deleting (?3, mod_rev, expires_at)",
     [STMT_DELETE_IF_EXPIRED] = "DELETE FROM entries WHERE group_name = ?1 AND entry_key = ?2"
                                " AND expires_at IS NOT NULL AND expires_at <= ?3"
-                               " RETURNING mod_rev, expires_at",
+                               " AND zstore_deleting (?4, mod_rev, expires_at)",
     [STMT_EXISTS] = "SELECT 1 FROM entries WHERE group_name = ?1 AND entry_key = ?2"
                     " AND (expires_at IS NULL OR expires_at > ?3)",
     [STMT_GROUP_EXISTS] = "SELECT 1 FROM entries WHERE group_name = ?1"
@@ -81,6 +88,28 @@ s_statement_sql [STMT_COUNT_STATEMENTS] = {
                           " AND (expires_at IS NULL OR expires_at > ?3) LIMIT ?4)",
     [STMT_GROUP_LIVE] = "SELECT 1 FROM entries WHERE group_name = ?1"
                         " AND (expires_at IS NULL OR expires_at > ?2) LIMIT 1",
+    //  History (zstore_engine_history.c). seq grows with commits and so do
+    //  revisions: "ORDER BY seq LIMIT 1" is the oldest row, read in O(1).
+    [STMT_READ_BEGIN] = "BEGIN",
+    [STMT_HISTORY_STATE] = "SELECT"
+        " coalesce ((SELECT value FROM zstore_meta WHERE name = 'history_floor'), 0),"
+        " coalesce ((SELECT rev FROM zstore_history ORDER BY seq DESC LIMIT 1), 0),"
+        " coalesce ((SELECT value FROM zstore_meta WHERE name = 'revision'), 0)",
+    [STMT_HISTORY_INSERT] = "INSERT INTO zstore_history (rev, idx, n, type, group_name,"
+                            " entry_key, entry_value, prev_rev, ts, expires_at)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [STMT_HISTORY_SPAN] = "SELECT (SELECT seq FROM zstore_history ORDER BY seq LIMIT 1),"
+                          " (SELECT seq FROM zstore_history ORDER BY seq DESC LIMIT 1)",
+    [STMT_HISTORY_CUT_REVISION] = "SELECT rev FROM zstore_history WHERE seq <= ?1"
+                                  " ORDER BY seq DESC LIMIT 1",
+    [STMT_HISTORY_TRIM] = "DELETE FROM zstore_history WHERE seq <= ?1",
+    [STMT_HISTORY_FLOOR_WRITE] = "INSERT INTO zstore_meta (name, value)"
+                                 " VALUES ('history_floor', ?1) ON CONFLICT (name)"
+                                 " DO UPDATE SET value = max (value, excluded.value)",
+    //  (rev, seq) is the order of seq, and the index on rev serves it.
+    [STMT_HISTORY_AFTER] = "SELECT rev, idx, n, type, group_name, entry_key, entry_value,"
+                           " prev_rev, ts, expires_at FROM zstore_history WHERE rev > ?1"
+                           " ORDER BY rev, seq",
 };
 
 static const char *
@@ -92,6 +121,7 @@ s_code_names [] = {
     [ZSTORE_CLOSED] = "closed",
     [ZSTORE_CONFLICT] = "conflict",
     [ZSTORE_INTERNAL] = "internal",
+    [ZSTORE_TOO_OLD] = "too_old",
 };
 
 const char *

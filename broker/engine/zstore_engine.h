@@ -44,11 +44,12 @@ typedef enum {
     ZSTORE_INVALID = 3,             //  bad argument (namespace, offset, template...)
     ZSTORE_CLOSED = 4,              //  the engine was closed
     ZSTORE_CONFLICT = 5,            //  compare-and-set revision mismatch
-    ZSTORE_INTERNAL = 6             //  SQLite or system failure
+    ZSTORE_INTERNAL = 6,            //  SQLite or system failure
+    ZSTORE_TOO_OLD = 7              //  history no longer reaches back that far
 } zstore_code_t;
 
 //  Stable lower-case name of a code: "ok", "not_found", "quota_exceeded",
-//  "invalid", "closed", "conflict", "internal"; "unknown" otherwise.
+//  "invalid", "closed", "conflict", "internal", "too_old"; "unknown" otherwise.
 const char *
     zstore_code_name (int code);
 
@@ -120,6 +121,8 @@ typedef struct {
     uint64_t prev_revision;         //  the key's previous mod revision, 0 if it was absent
     int64_t timestamp;              //  Unix ms when the change was made
     int64_t expires_at;             //  set with TTL: Unix ms; else 0
+    uint32_t index;                 //  position within its change, from 0
+    uint32_t count;                 //  events in its change
 } zstore_event_t;
 
 //  Called for each committed event; the event is valid during the call only.
@@ -337,6 +340,78 @@ int
                                uint64_t *revision_p);
 
 //  ---------------------------------------------------------------------
+//  History: the most recent events, kept in the database (table
+//  zstore_history) and written in the same transaction as their change.
+
+//  Keeps at least the last events_limit events (0, the default, records
+//  none). Trimming is amortised: up to about 10% more may be kept.
+int
+    zstore_engine_set_history_limit (zstore_engine_t *self, int64_t events_limit);
+
+//  Chooses which history events a query returns (true = keep).
+typedef bool (zstore_event_filter_fn) (const zstore_event_t *event, void *arg);
+
+//  Calls each (in order of revision, then position in the change) for up to
+//  limit events with revision > after that pass filter (NULL = all); a
+//  change straddling the limit is delivered whole, so a page always ends at
+//  a change boundary and the next page starts after its last revision.
+//  *more_p is set when more matching events exist. ZSTORE_TOO_OLD if some
+//  event with revision > after is no longer kept.
+int
+    zstore_engine_history (zstore_engine_t *self, uint64_t after, zstore_event_filter_fn *filter,
+                           void *filter_arg, size_t limit, zstore_event_fn *each, void *each_arg,
+                           bool *more_p);
+
+//  first_p: the lowest revision from which every later event is kept (a
+//  query with after >= first_p - 1 succeeds); last_p: the newest revision.
+int
+    zstore_engine_history_bounds (zstore_engine_t *self, uint64_t *first_p, uint64_t *last_p);
+
+//  ---------------------------------------------------------------------
+//  Snapshots: a consistent read-only view of part of the store at one
+//  revision, read in pages. A file database is read through a separate
+//  read-only connection holding one read transaction (writers carry on,
+//  WAL keeps the view); an in-memory database is copied at open.
+
+typedef enum {
+    ZSTORE_SCOPE_ALL,               //  every group
+    ZSTORE_SCOPE_GROUP_PREFIX,      //  groups starting with name (a namespace: "ns:")
+    ZSTORE_SCOPE_GROUP,             //  one group
+    ZSTORE_SCOPE_KEY_PREFIX,        //  keys of one group starting with key
+    ZSTORE_SCOPE_KEY                //  one key
+} zstore_scope_kind_t;
+
+typedef struct {
+    zstore_scope_kind_t kind;
+    zstore_bytes_t group;           //  the group, or the group prefix
+    zstore_bytes_t key;             //  the key, or the key prefix
+} zstore_view_scope_t;
+
+typedef struct _zstore_snapshot_t zstore_snapshot_t;
+
+//  Opens the view. Rows are live as of the engine's clock at open.
+zstore_snapshot_t *
+    zstore_snapshot_new (zstore_engine_t *engine, const zstore_view_scope_t *scope,
+                         char **error_p);
+
+void
+    zstore_snapshot_destroy (zstore_snapshot_t **self_p);
+
+//  The revision the view reflects.
+uint64_t
+    zstore_snapshot_revision (zstore_snapshot_t *self);
+
+//  The next page of at most limit rows, ascending by (group, key); items
+//  carry their group. An empty page means the view is exhausted.
+int
+    zstore_snapshot_next (zstore_snapshot_t *self, size_t limit, zstore_list_t **page_p,
+                          char **error_p);
+
+//  Rows handed out so far.
+uint64_t
+    zstore_snapshot_count (zstore_snapshot_t *self);
+
+//  ---------------------------------------------------------------------
 //  Scopes: go-store's ScopedStore. Groups are stored as "<namespace>:<group>".
 
 typedef struct _zstore_scope_t zstore_scope_t;
@@ -404,6 +479,10 @@ int
 //  Removes the namespace's expired rows only.
 int
     zstore_scope_purge_expired (zstore_scope_t *self, int64_t *removed_p);
+//  At most max_rows of them, in one commit.
+int
+    zstore_scope_purge_expired_step (zstore_scope_t *self, int64_t max_rows,
+                                     int64_t *removed_p);
 
 #ifdef __cplusplus
 }

@@ -111,6 +111,8 @@ s_flush_events (zstore_engine_t *self)
             .prev_revision = staged->prev_revision,
             .timestamp = staged->timestamp,
             .expires_at = staged->expires_at,
+            .index = (uint32_t) index,
+            .count = (uint32_t) self->staged_size,
         };
         zstore_engine_emit (self, &event);
     }
@@ -128,6 +130,12 @@ s_commit (zstore_engine_t *self, const char *op, uint64_t *revision_p)
         if (!stmt || sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) revision) != SQLITE_OK
         ||  zstore_engine_step_done (stmt) != SQLITE_DONE) {
             int code = zstore_engine_fail_sql (self, op, "write revision");
+            s_rollback (self);
+            return code;
+        }
+        //  History rows commit with the change they record, or not at all.
+        int code = zstore_engine_history_record (self, op, revision);
+        if (code) {
             s_rollback (self);
             return code;
         }
@@ -172,7 +180,8 @@ zstore_engine_write_close (zstore_engine_t *self, const char *op, int code)
 static int
 s_arena_append (zstore_engine_t *self, zstore_bytes_t bytes, size_t *offset_p)
 {
-    if (self->arena_capacity - self->arena_size < bytes.size) {
+    //  Allocated even for empty strings: events must never point at NULL.
+    if (!self->arena || self->arena_capacity - self->arena_size < bytes.size) {
         size_t capacity = self->arena_capacity ? self->arena_capacity : 4096;
         while (capacity - self->arena_size < bytes.size)
             capacity *= 2;

@@ -97,7 +97,10 @@ zstore_engine_delete_group_as (zstore_engine_t *self, const char *op, zstore_byt
     if (code)
         return code;
     code = s_delete_group_locked (self, op, group, revision_p);
-    return zstore_engine_write_close (self, op, code);
+    code = zstore_engine_write_close (self, op, code);
+    if (code && revision_p)
+        *revision_p = 0;                //  nothing was committed
+    return code;
 }
 
 //  Names of every group in range (expired or not), ascending.
@@ -153,7 +156,10 @@ zstore_engine_delete_prefix_as (zstore_engine_t *self, const char *op, zstore_by
                                       revision_p);
     }
     zstore_list_destroy (&groups);
-    return zstore_engine_write_close (self, op, code);
+    code = zstore_engine_write_close (self, op, code);
+    if (code && revision_p)
+        *revision_p = 0;                //  nothing was committed
+    return code;
 }
 
 //  --- Reading rows -----------------------------------------------------
@@ -184,6 +190,7 @@ s_each_row (zstore_engine_t *self, const char *op, sqlite3_stmt *stmt, zstore_it
         zstore_bytes_t key = zstore_engine_column_bytes (stmt, 0);
         zstore_bytes_t value = zstore_engine_column_bytes (stmt, 1);
         zstore_item_t row = {
+            .group = "", .group_size = 0,
             .key = key.data, .key_size = key.size,
             .value = value.data, .value_size = value.size,
             .create_revision = (uint64_t) sqlite3_column_int64 (stmt, 2),

@@ -8,6 +8,8 @@
       zstore_engine_groups.c  group operations, listings, pages, prefixes
       zstore_engine_values.c  split, fields, render
       zstore_engine_purge.c   expiry purge in bounded steps
+      zstore_engine_history.c recent events kept in zstore_history
+      zstore_snapshot.c       consistent read-only views read in pages
       zstore_scope.c          namespaces and atomic quotas
 */
 
@@ -46,6 +48,14 @@ typedef enum {
     STMT_QUOTA_KEYS,
     STMT_QUOTA_GROUPS,
     STMT_GROUP_LIVE,
+    STMT_READ_BEGIN,
+    STMT_HISTORY_STATE,
+    STMT_HISTORY_INSERT,
+    STMT_HISTORY_SPAN,
+    STMT_HISTORY_CUT_REVISION,
+    STMT_HISTORY_TRIM,
+    STMT_HISTORY_FLOOR_WRITE,
+    STMT_HISTORY_AFTER,
     STMT_COUNT_STATEMENTS
 } zstore_statement_t;
 
@@ -92,6 +102,8 @@ struct _zstore_engine_t {
     zstore_sink_t *sinks;           //  event callbacks, registration order
     size_t sink_count;
     int next_sink_id;
+
+    int64_t history_limit;          //  events to keep in zstore_history, 0 = none
 };
 
 //  A [lower, upper) byte range of names starting with a prefix. upper is
@@ -163,6 +175,12 @@ int
 void
     zstore_engine_change_abandon (zstore_engine_t *self);
 
+//  --- zstore_engine_history.c ---
+//  With the write transaction still open and the revision written: records
+//  the staged events of the change (revision) if history is on, and trims.
+int
+    zstore_engine_history_record (zstore_engine_t *self, const char *op, uint64_t revision);
+
 //  --- zstore_engine_keys.c ---
 int
     zstore_engine_get_as (zstore_engine_t *self, const char *op, zstore_bytes_t group,
@@ -223,5 +241,9 @@ int
 int
     zstore_engine_purge_as (zstore_engine_t *self, const char *op, const zstore_range_t *range,
                             int64_t *removed_p);
+//  One step of at most max_rows rows; range NULL = every group.
+int
+    zstore_engine_purge_step_as (zstore_engine_t *self, const char *op, const zstore_range_t *range,
+                                 int64_t max_rows, int64_t *removed_p);
 
 #endif

@@ -37,8 +37,8 @@ s_purge_step_locked (zstore_engine_t *self, const char *op, const zstore_range_t
 }
 
 //  One step; range NULL = every group.
-static int
-s_purge_step (zstore_engine_t *self, const char *op, const zstore_range_t *range,
+int
+zstore_engine_purge_step_as (zstore_engine_t *self, const char *op, const zstore_range_t *range,
               int64_t max_rows, int64_t *removed_p)
 {
     *removed_p = 0;
@@ -64,7 +64,7 @@ zstore_engine_purge_as (zstore_engine_t *self, const char *op, const zstore_rang
     int64_t removed;
     int code;
     do {
-        code = s_purge_step (self, op, range, PURGE_CHUNK, &removed);
+        code = zstore_engine_purge_step_as (self, op, range, PURGE_CHUNK, &removed);
         *removed_p += removed;
     } while (code == ZSTORE_OK && removed == PURGE_CHUNK);
     return code;
@@ -79,5 +79,6 @@ zstore_engine_purge_expired (zstore_engine_t *self, int64_t *removed_p)
 int
 zstore_engine_purge_expired_step (zstore_engine_t *self, int64_t max_rows, int64_t *removed_p)
 {
-    return s_purge_step (self, ZSTORE_OP (self, "PurgeExpired"), NULL, max_rows, removed_p);
+    return zstore_engine_purge_step_as (self, ZSTORE_OP (self, "PurgeExpired"), NULL, max_rows,
+                                        removed_p);
 }

@@ -5,7 +5,9 @@
       go-store's INSERTs (which name their columns) still work;
     - zstore_meta(name, value): the persisted revision counter;
     - zstore_entries_expiry: a partial index on expires_at, so expiry purges
-      find expired rows without scanning the table.
+      find expired rows without scanning the table;
+    - zstore_history (+ index zstore_history_rev): recent events, see
+      zstore_engine_history.c; zstore_meta's 'history_floor' row goes with it.
     Rows without a revision (written by go-store, or migrated) are given one
     new revision at open: one change that emits no event, like migration.
 */
@@ -174,7 +176,14 @@ s_ensure_zstore_schema (sqlite3 *db, uint64_t *revision_p)
                          " name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
                          "INSERT OR IGNORE INTO zstore_meta (name, value) VALUES ('revision', 0);"
                          "CREATE INDEX IF NOT EXISTS zstore_entries_expiry ON entries (expires_at)"
-                         " WHERE expires_at IS NOT NULL");
+                         " WHERE expires_at IS NOT NULL;"
+                         "CREATE TABLE IF NOT EXISTS zstore_history ("
+                         " seq INTEGER PRIMARY KEY, rev INTEGER NOT NULL,"
+                         " idx INTEGER NOT NULL, n INTEGER NOT NULL, type INTEGER NOT NULL,"
+                         " group_name TEXT NOT NULL, entry_key TEXT NOT NULL,"
+                         " entry_value TEXT NOT NULL, prev_rev INTEGER NOT NULL,"
+                         " ts INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+                         "CREATE INDEX IF NOT EXISTS zstore_history_rev ON zstore_history (rev)");
     if (rc == SQLITE_OK)
         rc = s_read_revision (db, revision_p);
     if (rc == SQLITE_OK)

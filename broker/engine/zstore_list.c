@@ -75,9 +75,20 @@ s_reserve (zstore_list_t *self, size_t size)
     return result;
 }
 
+//  Copies size bytes and a terminating NUL to dest; returns the copy.
+static const char *
+s_copy_string (char *dest, const char *source, size_t size)
+{
+    if (size)
+        memcpy (dest, source, size);
+    dest [size] = 0;
+    return dest;
+}
+
 zstore_item_t *
-zstore_list_append (zstore_list_t *self, const char *key, size_t key_size,
-                    const char *value, size_t value_size)
+zstore_list_append_grouped (zstore_list_t *self, const char *group, size_t group_size,
+                            const char *key, size_t key_size, const char *value,
+                            size_t value_size)
 {
     if (self->size == self->capacity) {
         size_t capacity = self->capacity ? self->capacity * 2 : 16;
@@ -87,25 +98,28 @@ zstore_list_append (zstore_list_t *self, const char *key, size_t key_size,
         self->items = items;
         self->capacity = capacity;
     }
-    //  One reservation for both strings: one bounds check per row.
-    char *strings = s_reserve (self, key_size + value_size + 2);
+    //  One reservation for all three strings: one bounds check per row.
+    //  Ungrouped items share a static "", so they cost no group byte.
+    size_t group_bytes = group_size ? group_size + 1 : 0;
+    char *strings = s_reserve (self, group_bytes + key_size + value_size + 2);
     if (!strings)
         return NULL;
-    if (key_size)
-        memcpy (strings, key, key_size);
-    strings [key_size] = 0;
-    char *value_copy = strings + key_size + 1;
-    if (value_size)
-        memcpy (value_copy, value, value_size);
-    value_copy [value_size] = 0;
-
     zstore_item_t *item = &self->items [self->size++];
     memset (item, 0, sizeof (*item));
-    item->key = strings;
+    item->group = group_size ? s_copy_string (strings, group, group_size) : "";
+    item->group_size = group_size;
+    item->key = s_copy_string (strings + group_bytes, key, key_size);
     item->key_size = key_size;
-    item->value = value_copy;
+    item->value = s_copy_string (strings + group_bytes + key_size + 1, value, value_size);
     item->value_size = value_size;
     return item;
+}
+
+zstore_item_t *
+zstore_list_append (zstore_list_t *self, const char *key, size_t key_size,
+                    const char *value, size_t value_size)
+{
+    return zstore_list_append_grouped (self, "", 0, key, key_size, value, value_size);
 }
 
 size_t

@@ -18,6 +18,8 @@ extern "C" {
 #endif
 
 typedef struct {
+    const char *group;              //  the group, where a list spans groups; else ""
+    size_t group_size;
     const char *key;                //  the key, group name or part
     size_t key_size;
     const char *value;              //  "" where there is no value
@@ -40,6 +42,12 @@ void
 zstore_item_t *
     zstore_list_append (zstore_list_t *self, const char *key, size_t key_size,
                         const char *value, size_t value_size);
+
+//  The same, with a group.
+zstore_item_t *
+    zstore_list_append_grouped (zstore_list_t *self, const char *group, size_t group_size,
+                                const char *key, size_t key_size, const char *value,
+                                size_t value_size);
 
 size_t
     zstore_list_size (const zstore_list_t *self);

@@ -331,14 +331,33 @@ zstore_scope_render (zstore_scope_t *self, zstore_bytes_t template_source,
                                     template_source, s_scoped (self, group), output_p, size_p);
 }
 
-int
-zstore_scope_purge_expired (zstore_scope_t *self, int64_t *removed_p)
+//  max_rows 0: everything, in bounded steps; else one step of at most
+//  max_rows rows.
+static int
+s_purge (zstore_scope_t *self, int64_t max_rows, int64_t *removed_p)
 {
     zstore_range_t range;
     if (zstore_range_init (&range, zstore_bytes (self->prefix, self->prefix_size)))
         return zstore_engine_fail (self->engine, ZSTORE_INTERNAL, "out of memory");
-    int code = zstore_engine_purge_as (self->engine, "store.ScopedStore.PurgeExpired", &range,
-                                       removed_p);
+    const char *op = "store.ScopedStore.PurgeExpired";
+    int code = max_rows ? zstore_engine_purge_step_as (self->engine, op, &range, max_rows,
+                                                       removed_p)
+                        : zstore_engine_purge_as (self->engine, op, &range, removed_p);
     zstore_range_reset (&range);
     return code;
+}
+
+int
+zstore_scope_purge_expired (zstore_scope_t *self, int64_t *removed_p)
+{
+    return s_purge (self, 0, removed_p);
+}
+
+int
+zstore_scope_purge_expired_step (zstore_scope_t *self, int64_t max_rows, int64_t *removed_p)
+{
+    if (max_rows <= 0)
+        return zstore_engine_fail (self->engine, ZSTORE_INVALID,
+                                   "store.ScopedStore.PurgeExpired: max rows must be positive");
+    return s_purge (self, max_rows, removed_p);
 }
