@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-zstore_ensure_packages "${ZSTORE_BUILD_PACKAGES[@]}"
+zstore_ensure_packages "${ZSTORE_BUILD_PACKAGES[@]}" "${ZSTORE_TEST_PACKAGES[@]}"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -4,7 +4,10 @@
 ZSTORE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Debian packages every build needs. The issue that adds a dependency adds it here.
-ZSTORE_BUILD_PACKAGES=(make gcc pkg-config cmake libsqlite3-dev libcmocka-dev)
+ZSTORE_BUILD_PACKAGES=(make gcc pkg-config cmake libsqlite3-dev libcmocka-dev libczmq-dev
+    libmsgpack-dev)
+# What the tests need besides the build: the Python interop test's peers.
+ZSTORE_TEST_PACKAGES=(python3 python3-zmq python3-msgpack)
 
 zstore_log() { printf '==> %s\n' "$*" >&2; }
 

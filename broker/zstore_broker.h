@@ -1,0 +1,139 @@
+/*  =========================================================================
+    zstore_broker - what the broker's files share. The broker owns one engine
+    and serves it over ZeroMQ; its files, one concern each:
+
+      zstore_broker_main.c  the zstore-broker command: config, signals, run
+      zstore_server.c       sockets, the event loop, requests in, replies out
+      zstore_dispatch.c     the operation table: a request map -> engine calls
+      zstore_publisher.c    events, sequences, heartbeats, beacons, sync markers
+      zstore_snapshots.c    open snapshots: ids, pages, idle expiry
+      zstore_stats.c        counters and the stats reply
+      zstore_config.c       settings
+
+    No SQL here: everything about storage goes through zstore_engine.h.
+    =========================================================================
+*/
+
+#ifndef ZSTORE_BROKER_H_INCLUDED
+#define ZSTORE_BROKER_H_INCLUDED
+
+#include <czmq.h>
+
+#include "zstore_config.h"
+#include "zstore_engine.h"
+#include "zstore_proto.h"
+
+//  --- Publisher: engine events and control messages on the XPUB socket ---
+
+typedef struct _zstore_publisher_t zstore_publisher_t;
+
+zstore_publisher_t *
+    zstore_publisher_new (zsock_t *xpub, uint64_t epoch);
+void
+    zstore_publisher_destroy (zstore_publisher_t **self_p);
+//  A zstore_event_fn: publishes one committed event (arg: the publisher).
+void
+    zstore_publisher_event (const zstore_event_t *event, void *arg);
+//  The heartbeat, then a beacon for each group and namespace that had
+//  events since the last heartbeat.
+void
+    zstore_publisher_heartbeat (zstore_publisher_t *self, uint64_t revision, int64_t now);
+//  Answers a subscription to a sync token with a marker on that topic.
+void
+    zstore_publisher_sync (zstore_publisher_t *self, const char *topic, size_t size,
+                           uint64_t revision);
+uint64_t
+    zstore_publisher_published (zstore_publisher_t *self);
+uint64_t
+    zstore_publisher_sequence (zstore_publisher_t *self);
+
+//  --- Stats --------------------------------------------------------------
+
+typedef struct {
+    uint64_t requests [64];         //  per operation (dispatch table index)
+    uint64_t errors [ZSTORE_STATUS_COUNT];
+    uint64_t dropped;               //  frames that could not be answered
+    uint64_t unroutable;            //  replies to peers gone or full
+    uint64_t subscriptions;         //  subscribe messages seen on XPUB
+    zhashx_t *clients;              //  routing ids seen (keys only)
+} zstore_stats_t;
+
+void
+    zstore_stats_init (zstore_stats_t *self);
+void
+    zstore_stats_free (zstore_stats_t *self);
+void
+    zstore_stats_client (zstore_stats_t *self, const void *routing_id, size_t size);
+
+//  --- Snapshots ----------------------------------------------------------
+
+typedef struct _zstore_snapshots_t zstore_snapshots_t;
+
+zstore_snapshots_t *
+    zstore_snapshots_new (size_t max_open, int64_t idle_ms);
+void
+    zstore_snapshots_destroy (zstore_snapshots_t **self_p);
+//  Registers a snapshot (taking ownership); returns its id, 0 if full.
+uint64_t
+    zstore_snapshots_add (zstore_snapshots_t *self, zstore_snapshot_t *snapshot, int64_t now);
+//  The snapshot with this id (touching its idle clock), or NULL.
+zstore_snapshot_t *
+    zstore_snapshots_get (zstore_snapshots_t *self, uint64_t id, int64_t now);
+void
+    zstore_snapshots_remove (zstore_snapshots_t *self, uint64_t id);
+//  Closes snapshots idle for longer than the limit.
+void
+    zstore_snapshots_expire (zstore_snapshots_t *self, int64_t now);
+size_t
+    zstore_snapshots_open (zstore_snapshots_t *self);
+
+//  --- The broker ---------------------------------------------------------
+
+typedef struct {
+    zstore_config_t *config;        //  not owned
+    zstore_engine_t *engine;
+    zsock_t *router;                //  requests
+    zsock_t *xpub;                  //  events
+    zloop_t *loop;
+    uint64_t epoch;                 //  random, new at every start
+    int64_t started;                //  Unix ms
+    zstore_publisher_t *publisher;
+    zstore_snapshots_t *snapshots;
+    zhashx_t *scopes;               //  namespace -> zstore_scope_t *
+    zstore_stats_t stats;
+    zstore_writer_t reply;          //  the reply being built
+    zstore_writer_t scratch;        //  nested results (transactions, lists)
+    zstore_buffer_t name;           //  "<ns>:<group>" for the current request
+    int purge_timer;                //  a pending purge continuation, or -1
+} zstore_broker_t;
+
+//  --- Server (zstore_server.c) -------------------------------------------
+
+//  Opens the engine, binds both sockets and prints the bound endpoints.
+//  Returns NULL with *error_p (caller frees) on failure.
+zstore_broker_t *
+    zstore_broker_new (zstore_config_t *config, char **error_p);
+void
+    zstore_broker_destroy (zstore_broker_t **self_p);
+//  Runs until SIGINT/SIGTERM (or zsys_interrupted). Returns 0.
+int
+    zstore_broker_run (zstore_broker_t *self);
+
+//  --- Dispatch (zstore_dispatch.c) ---------------------------------------
+
+//  Handles one request body and leaves the reply body in self->reply.
+void
+    zstore_dispatch (zstore_broker_t *self, const void *body, size_t size);
+//  The operation names, by index (for stats).
+size_t
+    zstore_dispatch_op_count (void);
+const char *
+    zstore_dispatch_op_name (size_t index);
+
+//  Writes the stats reply's extra fields; returns how many pairs it wrote
+//  (zstore_stats.c).
+uint32_t
+    zstore_stats_write (zstore_broker_t *broker, zstore_writer_t *writer);
+#define ZSTORE_STATS_PAIRS 12
+
+#endif

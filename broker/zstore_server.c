@@ -1,0 +1,336 @@
+/*  zstore_server - the broker's sockets and its one event loop (zloop).
+
+    Requests arrive on a ROUTER as [routing id] [empty, from REQ] [body].
+    The loop drains what is waiting, handles each request through the
+    dispatch table and sends the reply without blocking: ROUTER_MANDATORY
+    makes a reply to a vanished peer fail with EHOSTUNREACH, and DONTWAIT
+    makes a full peer fail with EAGAIN, instead of blocking or silently
+    dropping; both are counted. Frames that cannot be answered are counted
+    and dropped.
+
+    The XPUB socket is read too: subscription messages are how the late
+    joiner handshake works (a subscription to "s<token>" is answered with a
+    marker on that topic, PROTOCOL.md 4.1).
+*/
+
+#include "zstore_broker.h"
+
+#include <sys/stat.h>
+
+//  Requests handled per wake-up before the loop looks at timers again.
+#define BATCH_LIMIT 256
+
+//  A request has at most [routing id] [delimiter] [body].
+#define MAX_FRAMES 3
+
+static uint64_t
+s_random_epoch (void)
+{
+    uint64_t epoch = 0;
+    FILE *random = fopen ("/dev/urandom", "rb");
+    if (random) {
+        if (fread (&epoch, sizeof epoch, 1, random) != 1)
+            epoch = 0;
+        fclose (random);
+    }
+    if (!epoch)
+        epoch = (uint64_t) zclock_time () ^ ((uint64_t) getpid () << 32);
+    //  53 bits: exact in every client language's numbers (JSON, JavaScript).
+    epoch &= 0x1FFFFFFFFFFFFFull;
+    return epoch ? epoch : 1;
+}
+
+static char *
+s_error (const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    char *message = zsys_vprintf (format, args);
+    va_end (args);
+    return message;
+}
+
+//  Options a bound socket passes to its connections must be set before
+//  bind: libzmq copies them into the listener when it binds.
+static void
+s_set_router_options (zsock_t *router, zstore_config_t *config)
+{
+    zsock_set_router_mandatory (router, 1);
+    //  The transport's hard limit; the soft limit (max_request) gets a
+    //  too_large reply instead of a dropped connection.
+    zsock_set_maxmsgsize (router, (int) (config->max_request * 4));
+}
+
+static void
+s_set_xpub_options (zsock_t *xpub, zstore_config_t *config)
+{
+    zsock_set_sndhwm (xpub, (int) config->events_hwm);
+    //  Every subscription message, duplicates included, reaches the broker:
+    //  each sync token must be answered.
+    zsock_set_xpub_verbose (xpub, 1);
+}
+
+//  Creates, configures and binds a socket, and prints the endpoint
+//  actually bound (for ":*" ports).
+static zsock_t *
+s_bind (int type, const char *endpoint, const char *what, zstore_config_t *config,
+        void (*configure) (zsock_t *, zstore_config_t *), char **error_p)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock) {
+        *error_p = s_error ("cannot create the %s socket", what);
+        return NULL;
+    }
+    configure (sock, config);
+    //  ZMTP heartbeats reap dead TCP peers (power-off, half-open).
+    zsock_set_heartbeat_ivl (sock, 5000);
+    zsock_set_heartbeat_timeout (sock, 15000);
+    if (zsock_bind (sock, "%s", endpoint) < 0) {
+        *error_p = s_error ("cannot bind %s endpoint %s: %s", what, endpoint,
+                            zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    printf ("zstore-broker: %s %s\n", what, zsock_endpoint (sock));
+    return sock;
+}
+
+static int
+s_open_engine (zstore_broker_t *self, char **error_p)
+{
+    char *error = NULL;
+    self->engine = zstore_engine_new (self->config->db_path, &error);
+    if (!self->engine) {
+        *error_p = s_error ("cannot open %s: %s", self->config->db_path, error ? error : "");
+        free (error);
+        return -1;
+    }
+    if (zstore_engine_set_synchronous (self->engine, self->config->sync)
+    ||  zstore_engine_set_history_limit (self->engine, self->config->history)) {
+        *error_p = s_error ("%s", zstore_engine_error (self->engine));
+        return -1;
+    }
+    printf ("zstore-broker: database %s (revision %llu)\n", self->config->db_path,
+            (unsigned long long) zstore_engine_revision (self->engine));
+    return 0;
+}
+
+static void
+s_scope_destroy (void **item)
+{
+    zstore_scope_destroy ((zstore_scope_t **) item);
+}
+
+zstore_broker_t *
+zstore_broker_new (zstore_config_t *config, char **error_p)
+{
+    *error_p = NULL;
+    zstore_broker_t *self = calloc (1, sizeof (zstore_broker_t));
+    if (!self)
+        return NULL;
+    self->config = config;
+    self->epoch = s_random_epoch ();
+    self->started = zclock_time ();
+    self->purge_timer = -1;
+    zstore_stats_init (&self->stats);
+    zstore_writer_init (&self->reply);
+    zstore_writer_init (&self->scratch);
+    zstore_buffer_init (&self->name);
+    self->scopes = zhashx_new ();
+    zhashx_set_destructor (self->scopes, s_scope_destroy);
+    self->snapshots = zstore_snapshots_new ((size_t) config->snapshots, config->snapshot_idle);
+    if (s_open_engine (self, error_p)
+    ||  !(self->router = s_bind (ZMQ_ROUTER, config->requests_endpoint, "requests", config,
+                                 s_set_router_options, error_p))
+    ||  !(self->xpub = s_bind (ZMQ_XPUB, config->events_endpoint, "events", config,
+                               s_set_xpub_options, error_p))) {
+        zstore_broker_destroy (&self);
+        return NULL;
+    }
+    self->publisher = zstore_publisher_new (self->xpub, self->epoch);
+    zstore_engine_add_event_sink (self->engine, zstore_publisher_event, self->publisher);
+    printf ("zstore-broker: epoch %llu\n", (unsigned long long) self->epoch);
+    fflush (stdout);
+    return self;
+}
+
+void
+zstore_broker_destroy (zstore_broker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zstore_broker_t *self = *self_p;
+    zloop_destroy (&self->loop);
+    zstore_snapshots_destroy (&self->snapshots);
+    zhashx_destroy (&self->scopes);
+    //  Closing the engine checkpoints the WAL: every acknowledged write is
+    //  in the database file afterwards.
+    zstore_engine_destroy (&self->engine);
+    zstore_publisher_destroy (&self->publisher);
+    zsock_destroy (&self->router);
+    zsock_destroy (&self->xpub);
+    zstore_writer_free (&self->reply);
+    zstore_writer_free (&self->scratch);
+    zstore_buffer_free (&self->name);
+    zstore_stats_free (&self->stats);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --- Requests -----------------------------------------------------------
+
+typedef struct {
+    zmq_msg_t frames [MAX_FRAMES];
+    size_t count;                   //  frames kept (at most MAX_FRAMES)
+    bool overflow;                  //  more frames than a request has
+} s_request_t;
+
+static void
+s_request_close (s_request_t *request)
+{
+    for (size_t index = 0; index < request->count; index++)
+        zmq_msg_close (&request->frames [index]);
+}
+
+//  Receives one whole multipart message without blocking; false if none.
+static bool
+s_request_receive (void *router, s_request_t *request)
+{
+    request->count = 0;
+    request->overflow = false;
+    while (true) {
+        zmq_msg_t frame;
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, router, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&frame);
+            return request->count > 0;
+        }
+        bool more = zmq_msg_more (&frame);
+        if (request->count < MAX_FRAMES)
+            request->frames [request->count++] = frame;
+        else {
+            request->overflow = true;
+            zmq_msg_close (&frame);
+        }
+        if (!more)
+            return true;
+    }
+}
+
+//  Sends the reply envelope and body; a peer gone or full is counted.
+static void
+s_reply (zstore_broker_t *self, zmq_msg_t *routing_id, bool delimiter)
+{
+    void *router = zsock_resolve (self->router);
+    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
+    bool sent = zmq_send (router, zmq_msg_data (routing_id), zmq_msg_size (routing_id),
+                          flags) >= 0;
+    if (sent && delimiter)
+        sent = zmq_send (router, "", 0, flags) >= 0;
+    if (sent)
+        sent = zmq_send (router, self->reply.buffer.data, self->reply.buffer.size,
+                         ZMQ_DONTWAIT) >= 0;
+    if (!sent)
+        self->stats.unroutable++;
+}
+
+//  [id] [body] from a DEALER, [id] [empty] [body] from a REQ.
+static void
+s_handle_request (zstore_broker_t *self, s_request_t *request)
+{
+    bool delimiter = request->count == 3 && zmq_msg_size (&request->frames [1]) == 0;
+    if (request->overflow || request->count < 2 || (request->count == 3 && !delimiter)) {
+        self->stats.dropped++;
+        return;
+    }
+    zmq_msg_t *routing_id = &request->frames [0];
+    zmq_msg_t *body = &request->frames [request->count - 1];
+    zstore_stats_client (&self->stats, zmq_msg_data (routing_id), zmq_msg_size (routing_id));
+    zstore_dispatch (self, zmq_msg_data (body), zmq_msg_size (body));
+    s_reply (self, routing_id, delimiter);
+}
+
+static int
+s_on_requests (zloop_t *loop, zsock_t *router, void *arg)
+{
+    (void) loop;
+    zstore_broker_t *self = arg;
+    void *handle = zsock_resolve (router);
+    s_request_t request;
+    for (int handled = 0; handled < BATCH_LIMIT; handled++) {
+        if (!s_request_receive (handle, &request))
+            break;
+        s_handle_request (self, &request);
+        s_request_close (&request);
+    }
+    return 0;
+}
+
+//  Subscription messages: \x01 topic (subscribe) or \x00 topic.
+static int
+s_on_subscriptions (zloop_t *loop, zsock_t *xpub, void *arg)
+{
+    (void) loop;
+    zstore_broker_t *self = arg;
+    zframe_t *frame = zframe_recv (xpub);
+    if (!frame)
+        return 0;
+    const char *data = (const char *) zframe_data (frame);
+    size_t size = zframe_size (frame);
+    if (size >= 1 && data [0] == 1) {
+        self->stats.subscriptions++;
+        if (size >= 2 && data [1] == ZSTORE_TOPIC_SYNC)
+            zstore_publisher_sync (self->publisher, data + 1, size - 1,
+                                   zstore_engine_revision (self->engine));
+    }
+    zframe_destroy (&frame);
+    return 0;
+}
+
+//  --- Timers -------------------------------------------------------------
+
+static int
+s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop; (void) timer_id;
+    zstore_broker_t *self = arg;
+    zstore_publisher_heartbeat (self->publisher, zstore_engine_revision (self->engine),
+                                zclock_time ());
+    zstore_snapshots_expire (self->snapshots, zclock_time ());
+    return 0;
+}
+
+//  One bounded purge step; if it was full, the next step is scheduled at
+//  once, so requests waiting in between are served between steps.
+static int
+s_on_purge (zloop_t *loop, int timer_id, void *arg)
+{
+    zstore_broker_t *self = arg;
+    if (timer_id == self->purge_timer)
+        self->purge_timer = -1;
+    int64_t removed = 0;
+    if (zstore_engine_purge_expired_step (self->engine, self->config->purge_chunk, &removed))
+        zsys_warning ("zstore-broker: purge: %s", zstore_engine_error (self->engine));
+    else
+    if (removed == self->config->purge_chunk && self->purge_timer < 0)
+        self->purge_timer = zloop_timer (loop, 1, 1, s_on_purge, self);
+    return 0;
+}
+
+int
+zstore_broker_run (zstore_broker_t *self)
+{
+    self->loop = zloop_new ();
+    zloop_reader (self->loop, self->router, s_on_requests, self);
+    zloop_reader (self->loop, self->xpub, s_on_subscriptions, self);
+    zloop_timer (self->loop, (size_t) self->config->heartbeat, 0, s_on_heartbeat, self);
+    zloop_timer (self->loop, (size_t) self->config->purge_interval, 0, s_on_purge, self);
+    printf ("zstore-broker: ready\n");
+    fflush (stdout);
+    //  Returns when SIGINT/SIGTERM sets zsys_interrupted.
+    zloop_start (self->loop);
+    printf ("zstore-broker: stopping at revision %llu\n",
+            (unsigned long long) zstore_engine_revision (self->engine));
+    fflush (stdout);
+    return 0;
+}
