@@ -817,7 +817,7 @@ test_history_misuse (void **state)
 {
     fixture_t *fixture = *state;
     zstore_engine_t *engine = fixture->engine;
-    assert_string_equal (zstore_code_name (ZSTORE_TOO_OLD), "too_old");
+    assert_string_equal (zstore_engine_code_name (ZSTORE_TOO_OLD), "too_old");
     assert_int_equal (zstore_engine_set_history_limit (engine, -1), ZSTORE_INVALID);
     assert_string_equal (zstore_engine_error (engine),
                          "store.SetHistoryLimit: limit must be zero or positive");

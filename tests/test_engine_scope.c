@@ -880,7 +880,7 @@ s_check_closed (zstore_engine_t *engine, int code, const char *expected, char *r
         return;
     size_t used = strlen (report);
     snprintf (report + used, report_size - used, "\n  want \"%s\" got %s \"%s\"", expected,
-              zstore_code_name (code), actual);
+              zstore_engine_code_name (code), actual);
 }
 
 #define CHECK_CLOSED(call, expected) \
@@ -947,7 +947,7 @@ test_quota_max_keys_rejects_sixth (void **state)
     }
     s_assert_quota (fixture, s_set (scope, LIT (ZSTORE_DEFAULT_GROUP), LIT ("k5"), LIT ("v")),
                     "store.ScopedStore.SetIn: key limit (5): store: quota exceeded");
-    assert_string_equal (zstore_code_name (ZSTORE_QUOTA_EXCEEDED), "quota_exceeded");
+    assert_string_equal (zstore_engine_code_name (ZSTORE_QUOTA_EXCEEDED), "quota_exceeded");
     assert_int_equal (s_count_all (fixture, scope, LIT ("")), 5);
 }
 

@@ -337,7 +337,7 @@ s_child_engine (const char *path, int index)
 static void
 s_child_fail (zstore_engine_t *engine, int index, const char *what, int code)
 {
-    fprintf (stderr, "child %d: %s: %s (%s)\n", index, what, zstore_code_name (code),
+    fprintf (stderr, "child %d: %s: %s (%s)\n", index, what, zstore_engine_code_name (code),
              zstore_engine_error (engine));
 }
 
@@ -1544,8 +1544,8 @@ s_assert_render (fixture_t *self, const char *source, const char *group, int cod
     size_t size = 0;
     int rc = zstore_engine_render (self->engine, S (source), S (group), &output, &size);
     if (rc != code)
-        fail_msg ("render \"%s\": %s, expected %s (%s)", source, zstore_code_name (rc),
-                  zstore_code_name (code), zstore_engine_error (self->engine));
+        fail_msg ("render \"%s\": %s, expected %s (%s)", source, zstore_engine_code_name (rc),
+                  zstore_engine_code_name (code), zstore_engine_error (self->engine));
     if (code == ZSTORE_OK) {
         assert_non_null (output);
         testkit_assert_bytes (output, size, expected);
@@ -2457,9 +2457,9 @@ test_events_type_names (void **state)
     assert_int_equal (ZSTORE_EVENT_SET, 0);
     assert_int_equal (ZSTORE_EVENT_DELETE, 1);
     assert_int_equal (ZSTORE_EVENT_DELETE_GROUP, 2);
-    assert_string_equal (zstore_code_name (ZSTORE_NOT_FOUND), "not_found");
-    assert_string_equal (zstore_code_name (ZSTORE_CLOSED), "closed");
-    assert_string_equal (zstore_code_name (99), "unknown");
+    assert_string_equal (zstore_engine_code_name (ZSTORE_NOT_FOUND), "not_found");
+    assert_string_equal (zstore_engine_code_name (ZSTORE_CLOSED), "closed");
+    assert_string_equal (zstore_engine_code_name (99), "unknown");
 }
 
 typedef struct {

@@ -21,11 +21,20 @@ s_statement_sql [STMT_COUNT_STATEMENTS] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
-    [STMT_REVISION_READ] = "SELECT value FROM zstore_meta WHERE name = 'revision'",
-    //  REPLACE, not UPDATE: the same row and page, in fewer VDBE steps (the
-    //  UPDATE reads the old row first), ~0.8k instructions less per commit.
-    //  The row always exists (created at open); REPLACE would restore it.
+    //  The counter's rows (see zstore_engine_revision.c). REPLACE, not
+    //  UPDATE: the same row and page, in fewer VDBE steps (the UPDATE reads
+    //  the old row first). The rows always exist (created at open).
+    [STMT_REVISION_READ] = "SELECT"
+        " coalesce ((SELECT value FROM zstore_meta WHERE name = 'revision'), 0),"
+        " coalesce ((SELECT value FROM zstore_meta WHERE name = 'writer'), 0)",
     [STMT_REVISION_WRITE] = "REPLACE INTO zstore_meta (name, value) VALUES ('revision', ?1)",
+    [STMT_REVISION_CLAIM] = "REPLACE INTO zstore_meta (name, value)"
+                            " VALUES ('revision', ?1), ('writer', ?2)",
+    //  A full scan: only at open, and when another handle kept the counter.
+    [STMT_REVISION_SCAN] = "SELECT coalesce (max (mod_rev), 0),"
+                           " coalesce (min (mod_rev), 1) FROM entries",
+    [STMT_REVISION_REVISE] = "UPDATE entries SET create_rev = ?1, mod_rev = ?1"
+                             " WHERE mod_rev = 0",
     [STMT_GET] = "SELECT entry_value, expires_at, create_rev, mod_rev FROM entries"
                  " WHERE group_name = ?1 AND entry_key = ?2",
     [STMT_PROBE] = "SELECT create_rev, mod_rev, expires_at FROM entries"
@@ -58,20 +67,23 @@ s_statement_sql [STMT_COUNT_STATEMENTS] = {
                          " AND (expires_at IS NULL OR expires_at > ?3) ORDER BY group_name",
     [STMT_COUNT_RANGE] = "SELECT COUNT(*) FROM entries WHERE group_name >= ?1"
                          " AND group_name < ?2 AND (expires_at IS NULL OR expires_at > ?3)",
-    [STMT_ALL] = "SELECT entry_key, entry_value, create_rev, mod_rev, expires_at FROM entries"
-                 " WHERE group_name = ?1 AND (expires_at IS NULL OR expires_at > ?2)"
-                 " ORDER BY entry_key",
-    [STMT_PAGE] = "SELECT entry_key, entry_value, create_rev, mod_rev, expires_at FROM entries"
+    //  Row statements: a NULL expiry is read as INT64_MAX, and STMT_ALL
+    //  leaves liveness to the reader (see zstore_engine_groups.c).
+    [STMT_ALL] = "SELECT entry_key, entry_value, create_rev, mod_rev,"
+                 " ifnull (expires_at, 9223372036854775807) FROM entries"
+                 " WHERE group_name = ?1 ORDER BY entry_key",
+    [STMT_PAGE] = "SELECT entry_key, entry_value, create_rev, mod_rev,"
+                  " ifnull (expires_at, 9223372036854775807) FROM entries"
                   " WHERE group_name = ?1 AND (expires_at IS NULL OR expires_at > ?2)"
                   " ORDER BY entry_key LIMIT ?3 OFFSET ?4",
-    [STMT_PAGE_FIRST] = "SELECT entry_key, entry_value, create_rev, mod_rev, expires_at"
-                        " FROM entries WHERE group_name = ?1"
-                        " AND (expires_at IS NULL OR expires_at > ?2)"
+    [STMT_PAGE_FIRST] = "SELECT entry_key, entry_value, create_rev, mod_rev,"
+                        " ifnull (expires_at, 9223372036854775807) FROM entries"
+                        " WHERE group_name = ?1 AND (expires_at IS NULL OR expires_at > ?2)"
                         " ORDER BY entry_key LIMIT ?3",
-    [STMT_PAGE_AFTER] = "SELECT entry_key, entry_value, create_rev, mod_rev, expires_at"
-                        " FROM entries WHERE group_name = ?1"
-                        " AND (expires_at IS NULL OR expires_at > ?2) AND entry_key > ?4"
-                        " ORDER BY entry_key LIMIT ?3",
+    [STMT_PAGE_AFTER] = "SELECT entry_key, entry_value, create_rev, mod_rev,"
+                        " ifnull (expires_at, 9223372036854775807) FROM entries"
+                        " WHERE group_name = ?1 AND (expires_at IS NULL OR expires_at > ?2)"
+                        " AND entry_key > ?4 ORDER BY entry_key LIMIT ?3",
     [STMT_PURGE] = "DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries"
                    " WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT ?2)"
                    " RETURNING group_name, entry_key, mod_rev",
@@ -93,8 +105,7 @@ s_statement_sql [STMT_COUNT_STATEMENTS] = {
     [STMT_READ_BEGIN] = "BEGIN",
     [STMT_HISTORY_STATE] = "SELECT"
         " coalesce ((SELECT value FROM zstore_meta WHERE name = 'history_floor'), 0),"
-        " coalesce ((SELECT rev FROM zstore_history ORDER BY seq DESC LIMIT 1), 0),"
-        " coalesce ((SELECT value FROM zstore_meta WHERE name = 'revision'), 0)",
+        " coalesce ((SELECT rev FROM zstore_history ORDER BY seq DESC LIMIT 1), 0)",
     [STMT_HISTORY_INSERT] = "INSERT INTO zstore_history (rev, idx, n, type, group_name,"
                             " entry_key, entry_value, prev_rev, ts, expires_at)"
                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -125,7 +136,7 @@ s_code_names [] = {
 };
 
 const char *
-zstore_code_name (int code)
+zstore_engine_code_name (int code)
 {
     if (code < 0 || code >= (int) (sizeof s_code_names / sizeof s_code_names [0]))
         return "unknown";
@@ -332,6 +343,12 @@ zstore_engine_statement (zstore_engine_t *self, zstore_statement_t id)
     return stmt;
 }
 
+const char *
+zstore_engine_statement_sql (zstore_statement_t id)
+{
+    return s_statement_sql [id];
+}
+
 int
 zstore_engine_bind_bytes (sqlite3_stmt *stmt, int index, zstore_bytes_t bytes)
 {
@@ -340,14 +357,6 @@ zstore_engine_bind_bytes (sqlite3_stmt *stmt, int index, zstore_bytes_t bytes)
     //  Explicit length, never -1: groups, keys and values may hold NULs.
     return sqlite3_bind_text (stmt, index, bytes.data ? bytes.data : "", (int) bytes.size,
                               SQLITE_STATIC);
-}
-
-zstore_bytes_t
-zstore_engine_column_bytes (sqlite3_stmt *stmt, int column)
-{
-    const char *data = (const char *) sqlite3_column_text (stmt, column);
-    size_t size = (size_t) sqlite3_column_bytes (stmt, column);
-    return zstore_bytes (data ? data : "", data ? size : 0);
 }
 
 int

@@ -51,7 +51,7 @@ typedef enum {
 //  Stable lower-case name of a code: "ok", "not_found", "quota_exceeded",
 //  "invalid", "closed", "conflict", "internal", "too_old"; "unknown" otherwise.
 const char *
-    zstore_code_name (int code);
+    zstore_engine_code_name (int code);
 
 //  A byte string: data need not be NUL-terminated.
 typedef struct {

@@ -1,15 +1,17 @@
-/*  zstore_engine_change - changes: the write transaction, the revision
-    counter and the events waiting for the commit.
+/*  zstore_engine_change - changes: the write transaction and the events
+    waiting for the commit.
 
     A write opens "BEGIN IMMEDIATE", so that SQLite's write lock is taken
     before anything is read: quota checks and compare-and-set then hold
-    against every other writer, in this process or another. The revision is
-    read from zstore_meta inside that lock for the same reason.
+    against every other writer, in this process or another. The revision
+    counter is brought up to date inside that lock for the same reason
+    (zstore_engine_revision.c).
 
     A change is one operation, or everything between zstore_engine_begin and
     zstore_engine_commit. It gets one revision (the last committed + 1) at
-    its first modification; the counter is written with the change, and its
-    events reach the sinks only after COMMIT succeeds, in staging order.
+    its first modification; what the counter needs is written with the
+    change, and its events reach the sinks only after COMMIT succeeds, in
+    staging order.
 */
 
 #include "zstore_engine_private.h"
@@ -32,6 +34,7 @@ s_discard_staged (zstore_engine_t *self)
 {
     self->staged_size = 0;
     self->arena_size = 0;
+    self->change_removes = false;
     if (self->arena_capacity > ARENA_KEEP) {
         free (self->arena);
         self->arena = NULL;
@@ -48,18 +51,8 @@ s_rollback (zstore_engine_t *self)
     self->explicit_transaction = false;
     self->doomed = false;
     self->pending_revision = 0;
+    self->pending_writer = -1;
     s_discard_staged (self);
-}
-
-//  SQLite's data version of the main database: it changes with every
-//  commit, ours or another connection's.
-static int
-s_data_version (zstore_engine_t *self)
-{
-    int version = 0;
-    if (sqlite3_file_control (self->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK)
-        self->revision_known = false;
-    return version;
 }
 
 int
@@ -71,21 +64,9 @@ zstore_engine_write_open (zstore_engine_t *self, const char *op)
         return zstore_engine_fail_sql (self, op, "begin transaction");
     self->write_open = true;
     self->pending_revision = 0;
-    //  The counter changes only with commits: re-read it only if a commit
-    //  we did not make happened since we last looked.
-    int version = s_data_version (self);
-    if (self->revision_known && version == self->data_version)
-        return ZSTORE_OK;
-    sqlite3_stmt *stmt = zstore_engine_statement (self, STMT_REVISION_READ);
-    if (stmt && sqlite3_step (stmt) == SQLITE_ROW) {
-        self->revision = (uint64_t) sqlite3_column_int64 (stmt, 0);
-        self->revision_known = true;
-        self->data_version = version;
-        sqlite3_reset (stmt);
-        return ZSTORE_OK;
-    }
-    int code = zstore_engine_fail_sql (self, op, "read revision");
-    s_rollback (self);
+    int code = zstore_revision_sync (self, op);
+    if (code)
+        s_rollback (self);
     return code;
 }
 
@@ -119,22 +100,18 @@ s_flush_events (zstore_engine_t *self)
     s_discard_staged (self);
 }
 
-//  Writes the revision, commits, then hands the events to the sinks.
+//  Writes what the revision needs, commits, then hands the events to the
+//  sinks.
 static int
 s_commit (zstore_engine_t *self, const char *op, uint64_t *revision_p)
 {
     //  A revision allocated by an operation that then failed is not used.
     uint64_t revision = self->staged_size ? self->pending_revision : 0;
     if (revision) {
-        sqlite3_stmt *stmt = zstore_engine_statement (self, STMT_REVISION_WRITE);
-        if (!stmt || sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) revision) != SQLITE_OK
-        ||  zstore_engine_step_done (stmt) != SQLITE_DONE) {
-            int code = zstore_engine_fail_sql (self, op, "write revision");
-            s_rollback (self);
-            return code;
-        }
+        int code = zstore_revision_persist (self, op, revision);
         //  History rows commit with the change they record, or not at all.
-        int code = zstore_engine_history_record (self, op, revision);
+        if (code == ZSTORE_OK)
+            code = zstore_engine_history_record (self, op, revision);
         if (code) {
             s_rollback (self);
             return code;
@@ -149,9 +126,7 @@ s_commit (zstore_engine_t *self, const char *op, uint64_t *revision_p)
     self->explicit_transaction = false;
     self->doomed = false;
     self->pending_revision = 0;
-    if (revision)
-        self->revision = revision;
-    self->data_version = s_data_version (self);
+    zstore_revision_committed (self, revision);
     if (revision_p)
         *revision_p = revision;
     s_flush_events (self);
@@ -217,6 +192,9 @@ zstore_engine_stage (zstore_engine_t *self, zstore_event_type_t type, zstore_byt
     ||  s_arena_append (self, key, &event->key_offset)
     ||  s_arena_append (self, value, &event->value_offset))
         return zstore_engine_fail (self, ZSTORE_INTERNAL, "store: out of memory");
+    //  Its revision may be left in no row: the counter must be written.
+    if (type != ZSTORE_EVENT_SET)
+        self->change_removes = true;
     event->type = type;
     event->group_size = group.size;
     event->key_size = key.size;

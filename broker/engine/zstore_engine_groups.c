@@ -163,53 +163,61 @@ zstore_engine_delete_prefix_as (zstore_engine_t *self, const char *op, zstore_by
 }
 
 //  --- Reading rows -----------------------------------------------------
+//
+//  Row statements select (key, value, create_rev, mod_rev, expires_at).
+//  STMT_ALL leaves liveness to s_read_row: expires_at is read for the item
+//  anyway, and testing it in C spares the VDBE a second read of the column
+//  and the test per row (~5% of a GetAll). Row statements read a NULL
+//  expiry as INT64_MAX, so that a stored 0 stays expired as go-store has
+//  it (and a stored INT64_MAX, which never comes, reads as "never" too). The page statements test liveness in SQL as well, where LIMIT must
+//  count live rows only; the same test in C then removes nothing more.
 
-static int
-s_append_row (const zstore_item_t *row, void *arg)
+//  The row at stmt, unless it expired by now. Strings point into the
+//  statement until the next step.
+static bool
+s_read_row (sqlite3_stmt *stmt, int64_t now, zstore_item_t *row)
 {
-    zstore_item_t *copy = zstore_list_append (arg, row->key, row->key_size, row->value,
-                                              row->value_size);
-    if (!copy)
-        return -1;
-    copy->create_revision = row->create_revision;
-    copy->mod_revision = row->mod_revision;
-    copy->expires_at = row->expires_at;
-    return 0;
+    int64_t expires_at = sqlite3_column_int64 (stmt, 4);
+    if (expires_at <= now)
+        return false;
+    if (expires_at == INT64_MAX)
+        expires_at = 0;                 //  "never"
+    zstore_bytes_t key = zstore_engine_column_bytes (stmt, 0);
+    zstore_bytes_t value = zstore_engine_column_bytes (stmt, 1);
+    *row = (zstore_item_t) {
+        .group = "", .group_size = 0,
+        .key = key.data, .key_size = key.size,
+        .value = value.data, .value_size = value.size,
+        .create_revision = (uint64_t) sqlite3_column_int64 (stmt, 2),
+        .mod_revision = (uint64_t) sqlite3_column_int64 (stmt, 3),
+        .expires_at = expires_at,
+    };
+    return true;
 }
 
-//  Steps a row statement (key, value, create_rev, mod_rev, expires_at) and
-//  calls fn per row until it returns non-zero. A callback's non-zero that is
-//  not a stop request is reported as out of memory by s_collect.
+//  Steps a row statement and calls fn per live row until it returns
+//  non-zero.
 static int
-s_each_row (zstore_engine_t *self, const char *op, sqlite3_stmt *stmt, zstore_item_fn *fn,
-            void *arg, int *stopped_p)
+s_each_row (zstore_engine_t *self, const char *op, sqlite3_stmt *stmt, int64_t now,
+            zstore_item_fn *fn, void *arg)
 {
     int rc;
-    *stopped_p = 0;
+    zstore_item_t row;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        zstore_bytes_t key = zstore_engine_column_bytes (stmt, 0);
-        zstore_bytes_t value = zstore_engine_column_bytes (stmt, 1);
-        zstore_item_t row = {
-            .group = "", .group_size = 0,
-            .key = key.data, .key_size = key.size,
-            .value = value.data, .value_size = value.size,
-            .create_revision = (uint64_t) sqlite3_column_int64 (stmt, 2),
-            .mod_revision = (uint64_t) sqlite3_column_int64 (stmt, 3),
-            .expires_at = sqlite3_column_int64 (stmt, 4),
-        };
-        if ((*stopped_p = fn (&row, arg)) != 0)
+        if (s_read_row (stmt, now, &row) && fn (&row, arg) != 0) {
+            rc = SQLITE_DONE;
             break;
+        }
     }
     sqlite3_reset (stmt);
-    if (*stopped_p || rc == SQLITE_DONE)
-        return ZSTORE_OK;
-    return zstore_engine_fail_sql (self, op, "rows iteration");
+    return rc == SQLITE_DONE ? ZSTORE_OK : zstore_engine_fail_sql (self, op, "rows iteration");
 }
 
-//  Binds group and now (the ?1, ?2 every row statement starts with).
+//  Binds group and, where the statement tests liveness, now (the ?1, ?2
+//  every row statement starts with); *now_p gets now.
 static sqlite3_stmt *
 s_row_statement (zstore_engine_t *self, const char *op, zstore_statement_t id,
-                 zstore_bytes_t group, int *code_p)
+                 zstore_bytes_t group, int64_t *now_p, int *code_p)
 {
     *code_p = zstore_engine_check_open (self, op);
     if (*code_p)
@@ -224,19 +232,31 @@ s_row_statement (zstore_engine_t *self, const char *op, zstore_statement_t id,
         *code_p = s_bind_failed (self, op, rc);
         return NULL;
     }
-    sqlite3_bind_int64 (stmt, 2, zstore_engine_now (self));
+    *now_p = zstore_engine_now (self);
+    if (id != STMT_ALL)
+        sqlite3_bind_int64 (stmt, 2, *now_p);
     return stmt;
 }
 
+//  The live rows of a row statement, copied into a new list.
 static int
-s_collect (zstore_engine_t *self, const char *op, sqlite3_stmt *stmt, zstore_list_t **list_p)
+s_collect (zstore_engine_t *self, const char *op, sqlite3_stmt *stmt, int64_t now,
+           zstore_list_t **list_p)
 {
     zstore_list_t *list = zstore_list_new ();
-    int stopped = 0;
-    int code = list ? s_each_row (self, op, stmt, s_append_row, list, &stopped)
-                    : ZSTORE_INTERNAL;
-    if (!list || stopped)
+    int code = list ? ZSTORE_OK : ZSTORE_INTERNAL;
+    int rc = SQLITE_DONE;
+    zstore_item_t row;
+    while (code == ZSTORE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        if (s_read_row (stmt, now, &row) && !zstore_list_append_item (list, &row))
+            code = ZSTORE_INTERNAL;
+    }
+    sqlite3_reset (stmt);
+    if (code)
         code = zstore_engine_fail (self, ZSTORE_INTERNAL, "%s: out of memory", op);
+    else
+    if (rc != SQLITE_DONE)
+        code = zstore_engine_fail_sql (self, op, "rows iteration");
     if (code)
         zstore_list_destroy (&list);
     *list_p = list;
@@ -249,8 +269,9 @@ zstore_engine_get_all_as (zstore_engine_t *self, const char *op, zstore_bytes_t 
 {
     *list_p = NULL;
     int code;
-    sqlite3_stmt *stmt = s_row_statement (self, op, STMT_ALL, group, &code);
-    return stmt ? s_collect (self, op, stmt, list_p) : code;
+    int64_t now;
+    sqlite3_stmt *stmt = s_row_statement (self, op, STMT_ALL, group, &now, &code);
+    return stmt ? s_collect (self, op, stmt, now, list_p) : code;
 }
 
 int
@@ -265,12 +286,13 @@ zstore_engine_get_page_as (zstore_engine_t *self, const char *op, zstore_bytes_t
         return zstore_engine_fail (self, ZSTORE_INVALID, "%s: limit must be zero or positive",
                                    op);
     int code;
-    sqlite3_stmt *stmt = s_row_statement (self, op, STMT_PAGE, group, &code);
+    int64_t now;
+    sqlite3_stmt *stmt = s_row_statement (self, op, STMT_PAGE, group, &now, &code);
     if (!stmt)
         return code;
     sqlite3_bind_int64 (stmt, 3, limit);
     sqlite3_bind_int64 (stmt, 4, offset);
-    return s_collect (self, op, stmt, list_p);
+    return s_collect (self, op, stmt, now, list_p);
 }
 
 int
@@ -283,24 +305,26 @@ zstore_engine_get_page_after (zstore_engine_t *self, zstore_bytes_t group,
         return zstore_engine_fail (self, ZSTORE_INVALID, "%s: limit must be zero or positive",
                                    op);
     int code;
+    int64_t now;
     sqlite3_stmt *stmt = s_row_statement (self, op, after ? STMT_PAGE_AFTER : STMT_PAGE_FIRST,
-                                          group, &code);
+                                          group, &now, &code);
     if (!stmt)
         return code;
     sqlite3_bind_int64 (stmt, 3, limit);
     int rc = after ? zstore_engine_bind_bytes (stmt, 4, *after) : SQLITE_OK;
     if (rc != SQLITE_OK)
         return s_bind_failed (self, op, rc);
-    return s_collect (self, op, stmt, list_p);
+    return s_collect (self, op, stmt, now, list_p);
 }
 
 int
 zstore_engine_each (zstore_engine_t *self, zstore_bytes_t group, zstore_item_fn *fn, void *arg)
 {
     const char *op = ZSTORE_OP (self, "All");
-    int code, stopped;
-    sqlite3_stmt *stmt = s_row_statement (self, op, STMT_ALL, group, &code);
-    return stmt ? s_each_row (self, op, stmt, fn, arg, &stopped) : code;
+    int code;
+    int64_t now;
+    sqlite3_stmt *stmt = s_row_statement (self, op, STMT_ALL, group, &now, &code);
+    return stmt ? s_each_row (self, op, stmt, now, fn, arg) : code;
 }
 
 //  --- Counting and listing across groups -------------------------------

@@ -27,11 +27,11 @@
 //  Rows beyond the limit tolerated before a trim: max (limit / 10, 100).
 #define HISTORY_SLACK_MIN 100
 
-//  What a query or a recording needs to know, read in one statement.
+//  What a query or a recording needs to know.
 typedef struct {
     uint64_t floor;                 //  'history_floor', 0 if none
     uint64_t last;                  //  revision of the newest row, 0 if none
-    uint64_t revision;              //  the committed revision counter
+    uint64_t revision;              //  the last committed revision (queries only)
 } s_state_t;
 
 static int
@@ -52,10 +52,19 @@ s_read_state (zstore_engine_t *self, const char *op, s_state_t *state)
     if (rc == SQLITE_ROW) {
         state->floor = (uint64_t) sqlite3_column_int64 (stmt, 0);
         state->last = (uint64_t) sqlite3_column_int64 (stmt, 1);
-        state->revision = (uint64_t) sqlite3_column_int64 (stmt, 2);
     }
     sqlite3_reset (stmt);
     return rc == SQLITE_ROW ? ZSTORE_OK : zstore_engine_fail_sql (self, op, "read history");
+}
+
+//  The state and the last committed revision, for queries.
+static int
+s_read_query_state (zstore_engine_t *self, const char *op, s_state_t *state)
+{
+    int code = s_read_state (self, op, state);
+    if (code == ZSTORE_OK && zstore_revision_read (self, self->db, &state->revision) != SQLITE_OK)
+        code = zstore_engine_fail_sql (self, op, "read revision");
+    return code;
 }
 
 //  The floor a reader must respect: the stored one, unless revisions were
@@ -277,7 +286,7 @@ static int
 s_check_reaches (zstore_engine_t *self, const char *op, uint64_t after)
 {
     s_state_t state;
-    int code = s_read_state (self, op, &state);
+    int code = s_read_query_state (self, op, &state);
     if (code)
         return code;
     uint64_t floor = s_effective_floor (&state);
@@ -335,7 +344,7 @@ zstore_engine_history_bounds (zstore_engine_t *self, uint64_t *first_p, uint64_t
     if (code == ZSTORE_OK)
         code = s_read_begin (self, op, &own);
     if (code == ZSTORE_OK)
-        code = s_read_state (self, op, &state);
+        code = s_read_query_state (self, op, &state);
     if (self->db)
         s_read_end (self, own);
     if (first_p)

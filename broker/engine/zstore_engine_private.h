@@ -3,7 +3,8 @@
     The engine's files, one concern each:
       zstore_engine.c         lifecycle, errors, clock, statements, sinks
       zstore_engine_schema.c  pragmas, go-store schema and migration, zstore columns
-      zstore_engine_change.c  changes: write transactions, revisions, staged events
+      zstore_engine_change.c  changes: write transactions, staged events
+      zstore_engine_revision.c the revision counter: where it is kept, how handles share it
       zstore_engine_keys.c    get, put, delete, exists, count
       zstore_engine_groups.c  group operations, listings, pages, prefixes
       zstore_engine_values.c  split, fields, render
@@ -27,6 +28,9 @@ typedef enum {
     STMT_ROLLBACK,
     STMT_REVISION_READ,
     STMT_REVISION_WRITE,
+    STMT_REVISION_CLAIM,
+    STMT_REVISION_SCAN,
+    STMT_REVISION_REVISE,
     STMT_GET,
     STMT_PROBE,
     STMT_UPSERT,
@@ -94,6 +98,14 @@ struct _zstore_engine_t {
     bool revision_known;            //  revision is current as of data_version
     int data_version;               //  SQLite's data version when last seen
     uint64_t pending_revision;      //  revision of the open change, 0 = none yet
+    bool change_removes;            //  the open change removed a row
+
+    //  How this handle shares the counter (see zstore_engine_revision.c)
+    bool shared;                    //  a file other connections may open
+    int64_t writer_token;           //  this handle's name in zstore_meta 'writer'
+    int64_t meta_writer;            //  'writer' as last read or written, 0 = none
+    int64_t pending_writer;         //  'writer' the open change writes, -1 = unchanged
+    uint32_t quiet_commits;         //  commits since another writer was last seen
     zstore_staged_event_t *staged;  //  events waiting for the commit
     size_t staged_size, staged_capacity;
     char *arena;                    //  their strings
@@ -140,10 +152,20 @@ int
 //  error is set).
 sqlite3_stmt *
     zstore_engine_statement (zstore_engine_t *self, zstore_statement_t id);
+//  The SQL of a statement, to prepare it on another connection.
+const char *
+    zstore_engine_statement_sql (zstore_statement_t id);
 int
     zstore_engine_bind_bytes (sqlite3_stmt *stmt, int index, zstore_bytes_t bytes);
-zstore_bytes_t
-    zstore_engine_column_bytes (sqlite3_stmt *stmt, int column);
+//  A text column's bytes ("" if NULL); inline, as row loops call it twice
+//  a row.
+static inline zstore_bytes_t
+zstore_engine_column_bytes (sqlite3_stmt *stmt, int column)
+{
+    const char *data = (const char *) sqlite3_column_text (stmt, column);
+    size_t size = (size_t) sqlite3_column_bytes (stmt, column);
+    return zstore_bytes (data ? data : "", data ? size : 0);
+}
 //  Runs a statement that returns no row; SQLITE_DONE on success.
 int
     zstore_engine_step_done (sqlite3_stmt *stmt);
@@ -174,6 +196,30 @@ int
 //  Drops the open change (closing the engine).
 void
     zstore_engine_change_abandon (zstore_engine_t *self);
+
+//  --- zstore_engine_revision.c ---
+//  At open, inside the schema's write transaction: gives unrevised rows a
+//  revision, derives the counter and claims it.
+int
+    zstore_revision_open (zstore_engine_t *self);
+//  After the open transaction committed.
+void
+    zstore_revision_opened (zstore_engine_t *self);
+//  At BEGIN IMMEDIATE: brings self->revision up to date if another
+//  connection committed since this handle last looked.
+int
+    zstore_revision_sync (zstore_engine_t *self, const char *op);
+//  Before COMMIT of a change at revision: writes what must survive it.
+int
+    zstore_revision_persist (zstore_engine_t *self, const char *op, uint64_t revision);
+//  After COMMIT succeeded (revision 0: the change had no revision).
+void
+    zstore_revision_committed (zstore_engine_t *self, uint64_t revision);
+//  The last committed revision as the current read transaction of db (the
+//  engine's connection, or a snapshot's on the same file) sees it; returns
+//  SQLITE_OK or the failing SQLite code.
+int
+    zstore_revision_read (zstore_engine_t *self, sqlite3 *db, uint64_t *revision_p);
 
 //  --- zstore_engine_history.c ---
 //  With the write transaction still open and the revision written: records

@@ -3,13 +3,16 @@
     additions, which leave the file usable by go-store:
     - entries.create_rev, entries.mod_rev: INTEGER NOT NULL DEFAULT 0, so
       go-store's INSERTs (which name their columns) still work;
-    - zstore_meta(name, value): the persisted revision counter;
+    - zstore_meta(name, value): the revision counter's 'revision' and
+      'writer' (see zstore_engine_revision.c), and the trigger
+      zstore_entries_removed that keeps it when rows are deleted;
     - zstore_entries_expiry: a partial index on expires_at, so expiry purges
       find expired rows without scanning the table;
     - zstore_history (+ index zstore_history_rev): recent events, see
       zstore_engine_history.c; zstore_meta's 'history_floor' row goes with it.
     Rows without a revision (written by go-store, or migrated) are given one
-    new revision at open: one change that emits no event, like migration.
+    new revision at open (zstore_revision_open): one change that emits no
+    event, like migration.
 */
 
 #include "zstore_engine_private.h"
@@ -131,41 +134,9 @@ s_ensure_go_store_schema (sqlite3 *db, const char **stage_p)
 }
 
 static int
-s_read_revision (sqlite3 *db, uint64_t *revision_p)
+s_ensure_zstore_schema (zstore_engine_t *self)
 {
-    sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2 (db, "SELECT value FROM zstore_meta WHERE name = 'revision'",
-                                 -1, &stmt, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        *revision_p = (uint64_t) sqlite3_column_int64 (stmt, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize (stmt);
-    return rc;
-}
-
-//  Gives rows that have no revision yet one new revision.
-static int
-s_revise_unrevised_rows (sqlite3 *db, uint64_t *revision_p)
-{
-    char sql [160];
-    uint64_t next = *revision_p + 1;
-    snprintf (sql, sizeof sql, "UPDATE entries SET create_rev = %llu, mod_rev = %llu"
-              " WHERE mod_rev = 0", (unsigned long long) next, (unsigned long long) next);
-    int rc = s_exec (db, sql);
-    if (rc != SQLITE_OK || sqlite3_changes (db) == 0)
-        return rc;
-    snprintf (sql, sizeof sql, "UPDATE zstore_meta SET value = %llu WHERE name = 'revision'",
-              (unsigned long long) next);
-    rc = s_exec (db, sql);
-    if (rc == SQLITE_OK)
-        *revision_p = next;
-    return rc;
-}
-
-static int
-s_ensure_zstore_schema (sqlite3 *db, uint64_t *revision_p)
-{
+    sqlite3 *db = self->db;
     int rc = s_exec (db, "BEGIN IMMEDIATE");
     if (rc == SQLITE_OK)
         rc = s_ensure_column (db, "entries", "create_rev", "INTEGER NOT NULL DEFAULT 0");
@@ -174,7 +145,8 @@ s_ensure_zstore_schema (sqlite3 *db, uint64_t *revision_p)
     if (rc == SQLITE_OK)
         rc = s_exec (db, "CREATE TABLE IF NOT EXISTS zstore_meta ("
                          " name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
-                         "INSERT OR IGNORE INTO zstore_meta (name, value) VALUES ('revision', 0);"
+                         "INSERT OR IGNORE INTO zstore_meta (name, value)"
+                         " VALUES ('revision', 0), ('writer', 0);"
                          "CREATE INDEX IF NOT EXISTS zstore_entries_expiry ON entries (expires_at)"
                          " WHERE expires_at IS NOT NULL;"
                          "CREATE TABLE IF NOT EXISTS zstore_history ("
@@ -184,14 +156,23 @@ s_ensure_zstore_schema (sqlite3 *db, uint64_t *revision_p)
                          " entry_value TEXT NOT NULL, prev_rev INTEGER NOT NULL,"
                          " ts INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
                          "CREATE INDEX IF NOT EXISTS zstore_history_rev ON zstore_history (rev)");
+    //  The counter is derived from the rows (zstore_engine_revision.c): a
+    //  row deleted by anyone takes its revision into 'revision' if it was
+    //  the highest, so that the counter never goes backwards.
     if (rc == SQLITE_OK)
-        rc = s_read_revision (db, revision_p);
+        rc = s_exec (db, "CREATE TRIGGER IF NOT EXISTS zstore_entries_removed"
+                         " AFTER DELETE ON entries WHEN old.mod_rev >"
+                         " (SELECT value FROM zstore_meta WHERE name = 'revision')"
+                         " BEGIN UPDATE zstore_meta SET value = old.mod_rev"
+                         " WHERE name = 'revision'; END");
     if (rc == SQLITE_OK)
-        rc = s_revise_unrevised_rows (db, revision_p);
+        rc = zstore_revision_open (self);
     if (rc == SQLITE_OK)
         rc = s_exec (db, "COMMIT");
     if (rc != SQLITE_OK && !sqlite3_get_autocommit (db))
         s_exec (db, "ROLLBACK");
+    if (rc == SQLITE_OK)
+        zstore_revision_opened (self);
     return rc;
 }
 
@@ -217,6 +198,12 @@ s_open_failed (zstore_engine_t *self, const char *op, const char *what, char **e
                         self->db ? sqlite3_errmsg (self->db) : "out of memory");
     if (error_p)
         *error_p = strdup (zstore_engine_error (self));
+    //  The counter's statements may be prepared already: a connection
+    //  with statements left would not close.
+    for (int index = 0; index < STMT_COUNT_STATEMENTS; index++) {
+        sqlite3_finalize (self->statements [index]);
+        self->statements [index] = NULL;
+    }
     sqlite3_close (self->db);
     self->db = NULL;
     return ZSTORE_INTERNAL;
@@ -247,7 +234,7 @@ zstore_engine_schema_open (zstore_engine_t *self, const char *op, char **error_p
         snprintf (what, sizeof what, "ensure schema: store.ensureSchema: %s", stage);
         return s_open_failed (self, op, what, error_p);
     }
-    if (s_ensure_zstore_schema (self->db, &self->revision) != SQLITE_OK)
+    if (s_ensure_zstore_schema (self) != SQLITE_OK)
         return s_open_failed (self, op, "ensure schema: zstore", error_p);
     return ZSTORE_OK;
 }

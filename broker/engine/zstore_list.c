@@ -85,10 +85,9 @@ s_copy_string (char *dest, const char *source, size_t size)
     return dest;
 }
 
-zstore_item_t *
-zstore_list_append_grouped (zstore_list_t *self, const char *group, size_t group_size,
-                            const char *key, size_t key_size, const char *value,
-                            size_t value_size)
+//  Appends a copy of source: its fields, and its strings into the blocks.
+static zstore_item_t *
+s_append (zstore_list_t *self, const zstore_item_t *source)
 {
     if (self->size == self->capacity) {
         size_t capacity = self->capacity ? self->capacity * 2 : 16;
@@ -100,19 +99,36 @@ zstore_list_append_grouped (zstore_list_t *self, const char *group, size_t group
     }
     //  One reservation for all three strings: one bounds check per row.
     //  Ungrouped items share a static "", so they cost no group byte.
-    size_t group_bytes = group_size ? group_size + 1 : 0;
-    char *strings = s_reserve (self, group_bytes + key_size + value_size + 2);
+    size_t group_bytes = source->group_size ? source->group_size + 1 : 0;
+    char *strings = s_reserve (self, group_bytes + source->key_size + source->value_size + 2);
     if (!strings)
         return NULL;
     zstore_item_t *item = &self->items [self->size++];
-    memset (item, 0, sizeof (*item));
-    item->group = group_size ? s_copy_string (strings, group, group_size) : "";
-    item->group_size = group_size;
-    item->key = s_copy_string (strings + group_bytes, key, key_size);
-    item->key_size = key_size;
-    item->value = s_copy_string (strings + group_bytes + key_size + 1, value, value_size);
-    item->value_size = value_size;
+    *item = *source;
+    item->group = group_bytes ? s_copy_string (strings, source->group, source->group_size) : "";
+    item->key = s_copy_string (strings + group_bytes, source->key, source->key_size);
+    item->value = s_copy_string (strings + group_bytes + source->key_size + 1, source->value,
+                                 source->value_size);
     return item;
+}
+
+zstore_item_t *
+zstore_list_append_grouped (zstore_list_t *self, const char *group, size_t group_size,
+                            const char *key, size_t key_size, const char *value,
+                            size_t value_size)
+{
+    zstore_item_t source = {
+        .group = group, .group_size = group_size,
+        .key = key, .key_size = key_size,
+        .value = value, .value_size = value_size,
+    };
+    return s_append (self, &source);
+}
+
+zstore_item_t *
+zstore_list_append_item (zstore_list_t *self, const zstore_item_t *item)
+{
+    return s_append (self, item);
 }
 
 zstore_item_t *

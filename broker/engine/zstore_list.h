@@ -49,6 +49,11 @@ zstore_item_t *
                                 const char *key, size_t key_size, const char *value,
                                 size_t value_size);
 
+//  Appends a copy of item: its revisions and expiry, and copies of its
+//  strings (group too, if group_size is not 0); NULL if out of memory.
+zstore_item_t *
+    zstore_list_append_item (zstore_list_t *self, const zstore_item_t *item);
+
 size_t
     zstore_list_size (const zstore_list_t *self);
 

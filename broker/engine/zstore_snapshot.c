@@ -207,24 +207,11 @@ s_collect_rows (sqlite3_stmt *stmt, zstore_list_t *list)
     return rc;
 }
 
-static int
-s_read_revision (sqlite3 *db, uint64_t *revision_p)
-{
-    sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2 (db, "SELECT value FROM zstore_meta WHERE name = 'revision'",
-                                 -1, &stmt, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        *revision_p = (uint64_t) sqlite3_column_int64 (stmt, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize (stmt);
-    return rc;
-}
-
 //  --- Opening -------------------------------------------------------------
 
 static int
-s_open_file (zstore_snapshot_t *self, const char *filename, char **error_p)
+s_open_file (zstore_snapshot_t *self, zstore_engine_t *engine, const char *filename,
+             char **error_p)
 {
     int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2 (filename, &self->db, flags, NULL) != SQLITE_OK)
@@ -235,7 +222,7 @@ s_open_file (zstore_snapshot_t *self, const char *filename, char **error_p)
         return s_fail_sql (error_p, self->db, "begin read");
     //  The first read starts the read transaction: from here on this
     //  connection sees the database as of this revision.
-    if (s_read_revision (self->db, &self->revision) != SQLITE_OK)
+    if (zstore_revision_read (engine, self->db, &self->revision) != SQLITE_OK)
         return s_fail_sql (error_p, self->db, "read revision");
     self->first_page = s_prepare_rows (self->db, self->kind, false);
     self->next_page = s_prepare_rows (self->db, self->kind, true);
@@ -250,7 +237,7 @@ s_open_file (zstore_snapshot_t *self, const char *filename, char **error_p)
 static int
 s_open_memory (zstore_snapshot_t *self, zstore_engine_t *engine, char **error_p)
 {
-    if (s_read_revision (engine->db, &self->revision) != SQLITE_OK)
+    if (zstore_revision_read (engine, engine->db, &self->revision) != SQLITE_OK)
         return s_fail_sql (error_p, engine->db, "read revision");
     sqlite3_stmt *stmt = s_prepare_rows (engine->db, self->kind, false);
     if (!stmt)
@@ -305,7 +292,7 @@ zstore_snapshot_new (zstore_engine_t *engine, const zstore_view_scope_t *scope, 
         //  "file::memory:"...), which a second connection could not see.
         const char *filename = sqlite3_db_filename (engine->db, "main");
         if (filename && *filename)
-            code = s_open_file (self, filename, error_p);
+            code = s_open_file (self, engine, filename, error_p);
         else
             code = s_open_memory (self, engine, error_p);
     }
