@@ -251,3 +251,18 @@ broker_receive (zsock_t *sub, zstore_buffer_t *topic, int timeout_ms)
     zmsg_destroy (&message);
     return reader;
 }
+
+void
+broker_restartable_endpoints (char *requests, char *events, size_t size)
+{
+    zsock_t *probes [2] = { zsock_new (ZMQ_PULL), zsock_new (ZMQ_PULL) };
+    int ports [2];
+    for (size_t index = 0; index < 2; index++) {
+        ports [index] = zsock_bind (probes [index], "tcp://127.0.0.1:![20000-32000]");
+        assert_true (ports [index] > 0);
+    }
+    zsock_destroy (&probes [0]);
+    zsock_destroy (&probes [1]);
+    snprintf (requests, size, "tcp://127.0.0.1:%d", ports [0]);
+    snprintf (events, size, "tcp://127.0.0.1:%d", ports [1]);
+}

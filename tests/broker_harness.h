@@ -29,6 +29,13 @@ broker_t *
     broker_start (const char *db_path, const char *config_text, const char *requests,
                   const char *events);
 
+//  Two free loopback endpoints for a broker that will be restarted on the
+//  same ones: random free ports below the kernel's ephemeral range (32768
+//  and up), so that no outgoing connection of another process can take
+//  them between a kill and the restart, as it could take an ephemeral one.
+void
+    broker_restartable_endpoints (char *requests, char *events, size_t size);
+
 //  Sends signal (SIGTERM, SIGKILL...) and waits; returns the exit status
 //  (waitpid's), and frees the broker.
 int

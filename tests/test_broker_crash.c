@@ -245,10 +245,8 @@ test_crash_never_loses_an_acknowledged_write (void **state)
     print_message ("crash test: %d rounds, ZSTORE_CRASH_SEED=%u\n", rounds, seed);
     srand (seed);
 
-    fixture->broker = broker_start (fixture->db_path, NULL, "tcp://127.0.0.1:*",
-                                    "tcp://127.0.0.1:*");
-    snprintf (fixture->requests, sizeof fixture->requests, "%s", fixture->broker->requests);
-    snprintf (fixture->events, sizeof fixture->events, "%s", fixture->broker->events);
+    broker_restartable_endpoints (fixture->requests, fixture->events, sizeof fixture->requests);
+    fixture->broker = broker_start (fixture->db_path, NULL, fixture->requests, fixture->events);
     uint64_t last_start_rev = fixture->broker->revision;
     for (int round = 0; round < rounds; round++) {
         s_write_then_kill (fixture, rand () % (MAX_ACKS_PER_ROUND + 1));
