@@ -3,7 +3,8 @@
     and serves it over ZeroMQ; its files, one concern each:
 
       zstore_broker_main.c  the zstore-broker command: config, signals, run
-      zstore_server.c       sockets, the event loop, requests in, replies out
+      zstore_server.c       sockets, the event loop, subscriptions, timers
+      zstore_requests.c     requests in, group commit, replies out
       zstore_dispatch.c     the operation table: a request map -> engine calls
       zstore_publisher.c    events, sequences, heartbeats, beacons, sync markers
       zstore_snapshots.c    open snapshots: ids, pages, idle expiry
@@ -87,6 +88,21 @@ void
 size_t
     zstore_snapshots_open (zstore_snapshots_t *self);
 
+//  --- Requests (zstore_requests.c) ----------------------------------------
+
+//  The requests of one wake-up and their held replies.
+typedef struct _zstore_inbox_t zstore_inbox_t;
+
+zstore_inbox_t *
+    zstore_inbox_new (void);
+void
+    zstore_inbox_destroy (zstore_inbox_t **self_p);
+
+//  The ROUTER's zloop reader: takes the requests waiting, applies them in
+//  one engine batch (group commit) and answers them after its commit.
+int
+    zstore_inbox_on_readable (zloop_t *loop, zsock_t *router, void *arg);
+
 //  --- The broker ---------------------------------------------------------
 
 typedef struct {
@@ -105,7 +121,13 @@ typedef struct {
     zstore_writer_t scratch;        //  nested results (transactions, lists)
     zstore_buffer_t name;           //  "<ns>:<group>" for the current request
     int purge_timer;                //  a pending purge continuation, or -1
+    zstore_inbox_t *inbox;          //  the requests being handled
 } zstore_broker_t;
+
+//  Commits the open batch, if any, and sends the replies it held. For an
+//  operation that cannot run inside a batch (a snapshot) to call first.
+void
+    zstore_inbox_commit (zstore_broker_t *broker);
 
 //  --- Server (zstore_server.c) -------------------------------------------
 

@@ -1,27 +1,16 @@
 /*  zstore_server - the broker's sockets and its one event loop (zloop).
 
-    Requests arrive on a ROUTER as [routing id] [empty, from REQ] [body].
-    The loop drains what is waiting, handles each request through the
-    dispatch table and sends the reply without blocking: ROUTER_MANDATORY
-    makes a reply to a vanished peer fail with EHOSTUNREACH, and DONTWAIT
-    makes a full peer fail with EAGAIN, instead of blocking or silently
-    dropping; both are counted. Frames that cannot be answered are counted
-    and dropped.
-
-    The XPUB socket is read too: subscription messages are how the late
-    joiner handshake works (a subscription to "s<token>" is answered with a
-    marker on that topic, PROTOCOL.md 4.1).
+    The ROUTER is read by zstore_requests.c (requests in, group commit,
+    replies out). The XPUB socket is read here: subscription messages are
+    how the late joiner handshake works (a subscription to "s<token>" is
+    answered with a marker on that topic, PROTOCOL.md 4.1). Timers send
+    heartbeats and beacons, expire idle snapshots, and purge expired keys
+    in bounded steps between batches of requests.
 */
 
 #include "zstore_broker.h"
 
 #include <sys/stat.h>
-
-//  Requests handled per wake-up before the loop looks at timers again.
-#define BATCH_LIMIT 256
-
-//  A request has at most [routing id] [delimiter] [body].
-#define MAX_FRAMES 3
 
 static uint64_t
 s_random_epoch (void)
@@ -139,6 +128,7 @@ zstore_broker_new (zstore_config_t *config, char **error_p)
     self->scopes = zhashx_new ();
     zhashx_set_destructor (self->scopes, s_scope_destroy);
     self->snapshots = zstore_snapshots_new ((size_t) config->snapshots, config->snapshot_idle);
+    self->inbox = zstore_inbox_new ();
     if (s_open_engine (self, error_p)
     ||  !(self->router = s_bind (ZMQ_ROUTER, config->requests_endpoint, "requests", config,
                                  s_set_router_options, error_p))
@@ -162,6 +152,7 @@ zstore_broker_destroy (zstore_broker_t **self_p)
     zstore_broker_t *self = *self_p;
     zloop_destroy (&self->loop);
     zstore_snapshots_destroy (&self->snapshots);
+    zstore_inbox_destroy (&self->inbox);
     zhashx_destroy (&self->scopes);
     //  Closing the engine checkpoints the WAL: every acknowledged write is
     //  in the database file afterwards.
@@ -177,94 +168,7 @@ zstore_broker_destroy (zstore_broker_t **self_p)
     *self_p = NULL;
 }
 
-//  --- Requests -----------------------------------------------------------
-
-typedef struct {
-    zmq_msg_t frames [MAX_FRAMES];
-    size_t count;                   //  frames kept (at most MAX_FRAMES)
-    bool overflow;                  //  more frames than a request has
-} s_request_t;
-
-static void
-s_request_close (s_request_t *request)
-{
-    for (size_t index = 0; index < request->count; index++)
-        zmq_msg_close (&request->frames [index]);
-}
-
-//  Receives one whole multipart message without blocking; false if none.
-static bool
-s_request_receive (void *router, s_request_t *request)
-{
-    request->count = 0;
-    request->overflow = false;
-    while (true) {
-        zmq_msg_t frame;
-        zmq_msg_init (&frame);
-        if (zmq_msg_recv (&frame, router, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&frame);
-            return request->count > 0;
-        }
-        bool more = zmq_msg_more (&frame);
-        if (request->count < MAX_FRAMES)
-            request->frames [request->count++] = frame;
-        else {
-            request->overflow = true;
-            zmq_msg_close (&frame);
-        }
-        if (!more)
-            return true;
-    }
-}
-
-//  Sends the reply envelope and body; a peer gone or full is counted.
-static void
-s_reply (zstore_broker_t *self, zmq_msg_t *routing_id, bool delimiter)
-{
-    void *router = zsock_resolve (self->router);
-    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
-    bool sent = zmq_send (router, zmq_msg_data (routing_id), zmq_msg_size (routing_id),
-                          flags) >= 0;
-    if (sent && delimiter)
-        sent = zmq_send (router, "", 0, flags) >= 0;
-    if (sent)
-        sent = zmq_send (router, self->reply.buffer.data, self->reply.buffer.size,
-                         ZMQ_DONTWAIT) >= 0;
-    if (!sent)
-        self->stats.unroutable++;
-}
-
-//  [id] [body] from a DEALER, [id] [empty] [body] from a REQ.
-static void
-s_handle_request (zstore_broker_t *self, s_request_t *request)
-{
-    bool delimiter = request->count == 3 && zmq_msg_size (&request->frames [1]) == 0;
-    if (request->overflow || request->count < 2 || (request->count == 3 && !delimiter)) {
-        self->stats.dropped++;
-        return;
-    }
-    zmq_msg_t *routing_id = &request->frames [0];
-    zmq_msg_t *body = &request->frames [request->count - 1];
-    zstore_stats_client (&self->stats, zmq_msg_data (routing_id), zmq_msg_size (routing_id));
-    zstore_dispatch (self, zmq_msg_data (body), zmq_msg_size (body));
-    s_reply (self, routing_id, delimiter);
-}
-
-static int
-s_on_requests (zloop_t *loop, zsock_t *router, void *arg)
-{
-    (void) loop;
-    zstore_broker_t *self = arg;
-    void *handle = zsock_resolve (router);
-    s_request_t request;
-    for (int handled = 0; handled < BATCH_LIMIT; handled++) {
-        if (!s_request_receive (handle, &request))
-            break;
-        s_handle_request (self, &request);
-        s_request_close (&request);
-    }
-    return 0;
-}
+//  --- Subscriptions ------------------------------------------------------
 
 //  Subscription messages: \x01 topic (subscribe) or \x00 topic.
 static int
@@ -321,7 +225,7 @@ int
 zstore_broker_run (zstore_broker_t *self)
 {
     self->loop = zloop_new ();
-    zloop_reader (self->loop, self->router, s_on_requests, self);
+    zloop_reader (self->loop, self->router, zstore_inbox_on_readable, self);
     zloop_reader (self->loop, self->xpub, s_on_subscriptions, self);
     zloop_timer (self->loop, (size_t) self->config->heartbeat, 0, s_on_heartbeat, self);
     zloop_timer (self->loop, (size_t) self->config->purge_interval, 0, s_on_purge, self);

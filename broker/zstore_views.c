@@ -175,6 +175,9 @@ zstore_views_snapshot (zstore_request_t *request)
         s_scope_free (&scope);
         return status;
     }
+    //  A view of committed data only: the requests batched before this one
+    //  commit (and are answered) first.
+    zstore_inbox_commit (broker);
     char *error = NULL;
     zstore_snapshot_t *snapshot = zstore_snapshot_new (request->engine, &scope.view, &error);
     s_scope_free (&scope);

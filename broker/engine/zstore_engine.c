@@ -21,6 +21,10 @@ s_statement_sql [STMT_COUNT_STATEMENTS] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
+    //  A change inside a batch (see zstore_engine_batch_begin).
+    [STMT_SAVEPOINT] = "SAVEPOINT zstore_change",
+    [STMT_RELEASE] = "RELEASE zstore_change",
+    [STMT_ROLLBACK_TO] = "ROLLBACK TO zstore_change",
     //  The counter's rows (see zstore_engine_revision.c). REPLACE, not
     //  UPDATE: the same row and page, in fewer VDBE steps (the UPDATE reads
     //  the old row first). The rows always exist (created at open).

@@ -331,6 +331,26 @@ int
 bool
     zstore_engine_in_transaction (zstore_engine_t *self);
 
+//  --- Batches (group commit) ---------------------------------------------
+
+//  Opens a batch: one SQLite transaction holding many changes, so that they
+//  share one COMMIT (and, on a file with synchronous FULL, one fsync). Each
+//  operation (or begin..commit transaction) inside it is still a change of
+//  its own, with its own revision, returned as usual; one that fails is
+//  undone alone. Nothing is durable, and no event is emitted, until
+//  zstore_engine_batch_commit succeeds; if it fails, every change of the
+//  batch is gone (the revisions they reported were never committed).
+//  Snapshots cannot be opened while a batch is open.
+int
+    zstore_engine_batch_begin (zstore_engine_t *self);
+
+//  Commits the batch, then emits its events, change after change.
+int
+    zstore_engine_batch_commit (zstore_engine_t *self);
+
+bool
+    zstore_engine_in_batch (zstore_engine_t *self);
+
 //  go-store's Transaction: runs fn inside a transaction; fn returns
 //  ZSTORE_OK to commit, anything else to roll back, in which case that code
 //  is returned with "store.Transaction: execute transaction: <message>".

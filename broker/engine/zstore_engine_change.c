@@ -12,6 +12,14 @@
     its first modification; what the counter needs is written with the
     change, and its events reach the sinks only after COMMIT succeeds, in
     staging order.
+
+    A batch (zstore_engine_batch_begin .. batch_commit) is one SQLite
+    transaction holding many changes, so that they share one COMMIT (one
+    fsync): the broker's group commit. Each change inside it is a
+    SAVEPOINT with its own revision; a change that fails rolls back to its
+    savepoint alone. The events of every change wait for the batch's
+    COMMIT; if that fails, every change of the batch is gone and nothing is
+    emitted.
 */
 
 #include "zstore_engine_private.h"
@@ -34,6 +42,8 @@ s_discard_staged (zstore_engine_t *self)
 {
     self->staged_size = 0;
     self->arena_size = 0;
+    self->change_first = 0;
+    self->change_arena = 0;
     self->change_removes = false;
     if (self->arena_capacity > ARENA_KEEP) {
         free (self->arena);
@@ -43,16 +53,57 @@ s_discard_staged (zstore_engine_t *self)
 }
 
 static void
-s_rollback (zstore_engine_t *self)
+s_change_reset (zstore_engine_t *self)
 {
-    if (self->write_open && !sqlite3_get_autocommit (self->db))
-        s_run (self, STMT_ROLLBACK);
     self->write_open = false;
     self->explicit_transaction = false;
     self->doomed = false;
     self->pending_revision = 0;
     self->pending_writer = -1;
+    self->change_removes = false;
+}
+
+//  The change is over; pending_writer stays for zstore_revision_committed.
+static void
+s_change_reset_keep_writer (zstore_engine_t *self)
+{
+    int64_t pending_writer = self->pending_writer;
+    s_change_reset (self);
+    self->pending_writer = pending_writer;
+}
+
+//  Undoes the open change: inside a batch back to its savepoint (earlier
+//  changes of the batch stay), else the whole transaction.
+static void
+s_rollback (zstore_engine_t *self)
+{
+    if (self->batch_open) {
+        if (self->write_open && !sqlite3_get_autocommit (self->db)
+        &&  s_run (self, STMT_ROLLBACK_TO) == SQLITE_DONE)
+            s_run (self, STMT_RELEASE);
+        s_change_reset (self);
+        self->staged_size = self->change_first;
+        self->arena_size = self->change_arena;
+        return;
+    }
+    if (self->write_open && !sqlite3_get_autocommit (self->db))
+        s_run (self, STMT_ROLLBACK);
+    s_change_reset (self);
     s_discard_staged (self);
+}
+
+//  A change inside a batch: the batch's BEGIN IMMEDIATE holds the lock and
+//  synced the counter already.
+static int
+s_savepoint_open (zstore_engine_t *self, const char *op)
+{
+    if (s_run (self, STMT_SAVEPOINT) != SQLITE_DONE)
+        return zstore_engine_fail_sql (self, op, "open savepoint");
+    self->write_open = true;
+    self->pending_revision = 0;
+    self->change_first = self->staged_size;
+    self->change_arena = self->arena_size;
+    return ZSTORE_OK;
 }
 
 int
@@ -60,6 +111,8 @@ zstore_engine_write_open (zstore_engine_t *self, const char *op)
 {
     if (self->write_open)
         return ZSTORE_OK;
+    if (self->batch_open)
+        return s_savepoint_open (self, op);
     if (s_run (self, STMT_BEGIN) != SQLITE_DONE)
         return zstore_engine_fail_sql (self, op, "begin transaction");
     self->write_open = true;
@@ -92,21 +145,48 @@ s_flush_events (zstore_engine_t *self)
             .prev_revision = staged->prev_revision,
             .timestamp = staged->timestamp,
             .expires_at = staged->expires_at,
-            .index = (uint32_t) index,
-            .count = (uint32_t) self->staged_size,
+            .index = staged->index,
+            .count = staged->count,
         };
         zstore_engine_emit (self, &event);
     }
     s_discard_staged (self);
 }
 
-//  Writes what the revision needs, commits, then hands the events to the
-//  sinks.
+//  Numbers the open change's events within it.
+static void
+s_number_change (zstore_engine_t *self)
+{
+    uint32_t count = (uint32_t) (self->staged_size - self->change_first);
+    for (size_t index = self->change_first; index < self->staged_size; index++) {
+        self->staged [index].index = (uint32_t) (index - self->change_first);
+        self->staged [index].count = count;
+    }
+}
+
+//  Ends a change inside a batch: its events wait for the batch's COMMIT.
+static int
+s_release (zstore_engine_t *self, const char *op, uint64_t revision)
+{
+    if (s_run (self, STMT_RELEASE) != SQLITE_DONE) {
+        int code = zstore_engine_fail_sql (self, op, "release savepoint");
+        s_rollback (self);
+        return code;
+    }
+    s_change_reset_keep_writer (self);
+    zstore_revision_committed (self, revision);
+    self->change_first = self->staged_size;
+    self->change_arena = self->arena_size;
+    return ZSTORE_OK;
+}
+
+//  Writes what the revision needs, commits (or, in a batch, releases the
+//  change's savepoint), then hands the events to the sinks.
 static int
 s_commit (zstore_engine_t *self, const char *op, uint64_t *revision_p)
 {
     //  A revision allocated by an operation that then failed is not used.
-    uint64_t revision = self->staged_size ? self->pending_revision : 0;
+    uint64_t revision = self->staged_size > self->change_first ? self->pending_revision : 0;
     if (revision) {
         int code = zstore_revision_persist (self, op, revision);
         //  History rows commit with the change they record, or not at all.
@@ -117,15 +197,19 @@ s_commit (zstore_engine_t *self, const char *op, uint64_t *revision_p)
             return code;
         }
     }
+    s_number_change (self);
+    if (self->batch_open) {
+        int code = s_release (self, op, revision);
+        if (code == ZSTORE_OK && revision_p)
+            *revision_p = revision;
+        return code;
+    }
     if (s_run (self, STMT_COMMIT) != SQLITE_DONE) {
         int code = zstore_engine_fail_sql (self, op, "commit transaction");
         s_rollback (self);
         return code;
     }
-    self->write_open = false;
-    self->explicit_transaction = false;
-    self->doomed = false;
-    self->pending_revision = 0;
+    s_change_reset_keep_writer (self);
     zstore_revision_committed (self, revision);
     if (revision_p)
         *revision_p = revision;
@@ -207,10 +291,72 @@ zstore_engine_stage (zstore_engine_t *self, zstore_event_type_t type, zstore_byt
     return ZSTORE_OK;
 }
 
+//  Rolls back everything open: the change, and the batch holding it.
+static void
+s_rollback_all (zstore_engine_t *self)
+{
+    if (self->batch_open) {
+        self->batch_open = false;
+        self->write_open = true;        //  so that s_rollback runs ROLLBACK
+        //  Changes released in the batch raised the counter; they are gone.
+        self->revision = self->batch_revision;
+        self->revision_known = false;
+    }
+    s_rollback (self);
+}
+
 void
 zstore_engine_change_abandon (zstore_engine_t *self)
 {
-    s_rollback (self);
+    s_rollback_all (self);
+}
+
+//  --- Batches (group commit) -------------------------------------------
+
+int
+zstore_engine_batch_begin (zstore_engine_t *self)
+{
+    int code = zstore_engine_check_open (self, "store.Batch");
+    if (code)
+        return code;
+    if (self->batch_open || self->write_open)
+        return zstore_engine_fail (self, ZSTORE_INVALID,
+                                   "store.Batch: a batch or transaction is open");
+    code = zstore_engine_write_open (self, "store.Batch");
+    if (code)
+        return code;
+    //  The transaction is the batch's; changes open savepoints inside it.
+    self->write_open = false;
+    self->batch_open = true;
+    self->batch_revision = self->revision;
+    return ZSTORE_OK;
+}
+
+int
+zstore_engine_batch_commit (zstore_engine_t *self)
+{
+    int code = zstore_engine_check_open (self, "store.Batch");
+    if (code)
+        return code;
+    if (!self->batch_open)
+        return zstore_engine_fail (self, ZSTORE_INVALID, "store.Batch: no batch is open");
+    if (self->write_open)
+        s_rollback (self);              //  a transaction left open: it never committed
+    if (s_run (self, STMT_COMMIT) != SQLITE_DONE) {
+        code = zstore_engine_fail_sql (self, "store.Batch", "commit transaction");
+        s_rollback_all (self);
+        return code;
+    }
+    self->batch_open = false;
+    zstore_revision_committed (self, 0);    //  our own commit: note the data version
+    s_flush_events (self);
+    return ZSTORE_OK;
+}
+
+bool
+zstore_engine_in_batch (zstore_engine_t *self)
+{
+    return self && self->batch_open;
 }
 
 //  --- Public transactions ----------------------------------------------

@@ -103,8 +103,9 @@ s_bind_event (zstore_engine_t *self, sqlite3_stmt *stmt, size_t index)
         rc = zstore_engine_bind_bytes (stmt, 7, zstore_bytes (arena + staged->value_offset,
                                                               staged->value_size));
     sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) staged->revision);
-    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) index);
-    sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) self->staged_size);
+    //  Index and count within the change (a batch stages several).
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) (index - self->change_first));
+    sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) (self->staged_size - self->change_first));
     sqlite3_bind_int (stmt, 4, (int) staged->type);
     sqlite3_bind_int64 (stmt, 8, (sqlite3_int64) staged->prev_revision);
     sqlite3_bind_int64 (stmt, 9, staged->timestamp);
@@ -118,7 +119,7 @@ s_insert_events (zstore_engine_t *self, const char *op)
     sqlite3_stmt *stmt = zstore_engine_statement (self, STMT_HISTORY_INSERT);
     if (!stmt)
         return ZSTORE_INTERNAL;
-    for (size_t index = 0; index < self->staged_size; index++) {
+    for (size_t index = self->change_first; index < self->staged_size; index++) {
         if (s_bind_event (self, stmt, index) != SQLITE_OK
         ||  zstore_engine_step_done (stmt) != SQLITE_DONE)
             return zstore_engine_fail_sql (self, op, "record history");
@@ -190,7 +191,7 @@ s_trim (zstore_engine_t *self, const char *op)
 int
 zstore_engine_history_record (zstore_engine_t *self, const char *op, uint64_t revision)
 {
-    if (self->history_limit <= 0 || self->staged_size == 0)
+    if (self->history_limit <= 0 || self->staged_size == self->change_first)
         return ZSTORE_OK;
     s_state_t state;
     int code = s_read_state (self, op, &state);
@@ -216,7 +217,7 @@ zstore_engine_history_record (zstore_engine_t *self, const char *op, uint64_t re
 static int
 s_read_begin (zstore_engine_t *self, const char *op, bool *own_p)
 {
-    *own_p = !self->write_open;
+    *own_p = !self->write_open && !self->batch_open;
     if (*own_p && s_run (self, STMT_READ_BEGIN) != SQLITE_DONE)
         return zstore_engine_fail_sql (self, op, "begin read");
     return ZSTORE_OK;

@@ -26,6 +26,9 @@ typedef enum {
     STMT_BEGIN,
     STMT_COMMIT,
     STMT_ROLLBACK,
+    STMT_SAVEPOINT,
+    STMT_RELEASE,
+    STMT_ROLLBACK_TO,
     STMT_REVISION_READ,
     STMT_REVISION_WRITE,
     STMT_REVISION_CLAIM,
@@ -74,6 +77,7 @@ typedef struct {
     uint64_t prev_revision;
     int64_t timestamp;
     int64_t expires_at;
+    uint32_t index, count;          //  within its change, set when the change ends
 } zstore_staged_event_t;
 
 typedef struct {
@@ -99,6 +103,10 @@ struct _zstore_engine_t {
     int data_version;               //  SQLite's data version when last seen
     uint64_t pending_revision;      //  revision of the open change, 0 = none yet
     bool change_removes;            //  the open change removed a row
+    bool batch_open;                //  zstore_engine_batch_begin: changes are savepoints
+    uint64_t batch_revision;        //  revision when the batch began
+    size_t change_first;            //  staged index of the open change's first event
+    size_t change_arena;            //  arena size when the open change began
 
     //  How this handle shares the counter (see zstore_engine_revision.c)
     bool shared;                    //  a file other connections may open

@@ -266,7 +266,7 @@ s_check_engine (zstore_engine_t *engine, char **error_p)
     //  Inside a transaction a copy would include uncommitted writes that may
     //  yet roll back, while a second connection would miss the caller's own
     //  writes: neither is a view of one committed revision the caller knows.
-    if (engine->write_open || engine->explicit_transaction)
+    if (engine->write_open || engine->explicit_transaction || engine->batch_open)
         return s_fail (error_p, ZSTORE_INVALID,
                        s_message ("%s: a transaction is open", SNAPSHOT_OP));
     return ZSTORE_OK;

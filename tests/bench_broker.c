@@ -1,0 +1,581 @@
+/*  bench_broker - a load generator for a running zstore-broker.
+
+    Request modes: C clients (one DEALER each) keep W requests in flight each
+    until N operations completed; prints operations per second and latency
+    percentiles. Event mode: one writer at a given rate, S subscribers;
+    prints delivered events per second, loss and set-to-event latency.
+    Engine mode: the engine's own batched upsert rate on a file, for the
+    "pipelined set vs engine" ratio.
+
+    bench_broker --mode set|get|mix|purge --requests EP [--clients C]
+                 [--inflight W] [--ops N] [--keys K] [--value-size V] [--ttl MS]
+    bench_broker --mode events --requests EP --events EP [--rate R]
+                 [--subscribers S] [--ops N] [--value-size V]
+    bench_broker --mode engine --db FILE [--sync full|normal|off] [--ops N]
+
+    Output: one line per run, "name value" pairs, easy to grep or parse.
+*/
+
+#include "zstore_engine.h"
+#include "zstore_proto.h"
+
+#include <czmq.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define GROUP "bench"
+#define MAX_CLIENTS 1024
+#define SLOT_BITS 16                //  request id = client << 16 | slot
+
+typedef struct {
+    const char *mode;
+    const char *requests;
+    const char *events;
+    const char *db;
+    const char *sync;
+    int clients;
+    int inflight;
+    int64_t ops;
+    int64_t keys;
+    int value_size;
+    int rate;
+    int subscribers;
+    int64_t ttl_ms;
+} options_t;
+
+//  --- Small tools ---------------------------------------------------------
+
+static int64_t
+s_now_ns (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+static void
+s_die (const char *message)
+{
+    fprintf (stderr, "bench_broker: %s\n", message);
+    exit (1);
+}
+
+//  Latencies in ns, percentiles by sorting at the end.
+typedef struct {
+    int64_t *values;
+    size_t size;
+    size_t capacity;
+} samples_t;
+
+static void
+s_sample (samples_t *self, int64_t value)
+{
+    if (self->size == self->capacity) {
+        self->capacity = self->capacity ? self->capacity * 2 : 65536;
+        self->values = realloc (self->values, self->capacity * sizeof (int64_t));
+        if (!self->values)
+            s_die ("out of memory");
+    }
+    self->values [self->size++] = value;
+}
+
+static int
+s_compare (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return (x > y) - (x < y);
+}
+
+static double
+s_percentile_us (samples_t *self, double fraction)
+{
+    if (!self->size)
+        return 0;
+    size_t index = (size_t) (fraction * (double) (self->size - 1) + 0.5);
+    return (double) self->values [index] / 1000.0;
+}
+
+static void
+s_print_latency (samples_t *self)
+{
+    qsort (self->values, self->size, sizeof (int64_t), s_compare);
+    printf (" p50_us %.1f p99_us %.1f p999_us %.1f max_us %.1f", s_percentile_us (self, 0.5),
+            s_percentile_us (self, 0.99), s_percentile_us (self, 0.999),
+            s_percentile_us (self, 1.0));
+}
+
+//  --- Requests -----------------------------------------------------------
+
+static void
+s_write_request (zstore_writer_t *writer, uint64_t id, const char *op, int64_t key_index,
+                 const char *value, int value_size, int64_t ttl_ms)
+{
+    char key [32];
+    int key_size = snprintf (key, sizeof key, "key:%010" PRId64, key_index);
+    bool is_set = strcmp (op, "set") == 0;
+    zstore_writer_reset (writer);
+    zstore_write_map (writer, 4 + (is_set ? 1 : 0) + (is_set && ttl_ms ? 1 : 0));
+    zstore_write_key (writer, "id");
+    zstore_write_uint (writer, id);
+    zstore_write_key (writer, "op");
+    zstore_write_str (writer, op);
+    zstore_write_key (writer, "group");
+    zstore_write_bytes (writer, GROUP, strlen (GROUP));
+    zstore_write_key (writer, "key");
+    zstore_write_bytes (writer, key, (size_t) key_size);
+    if (is_set) {
+        zstore_write_key (writer, "value");
+        zstore_write_bytes (writer, value, (size_t) value_size);
+        if (ttl_ms) {
+            zstore_write_key (writer, "ttl");
+            zstore_write_int (writer, ttl_ms);
+        }
+    }
+}
+
+//  The load: every client keeps `inflight` requests out until `ops` are done.
+typedef struct {
+    const options_t *options;
+    void *sockets [MAX_CLIENTS];
+    int64_t *sent_at;               //  [client * inflight + slot]
+    int64_t sent;
+    int64_t done;
+    int64_t errors;
+    int64_t next_key;               //  sequential keys for a preload
+    bool sequential;
+    int get_percent;                //  100 get, 0 set, 90 mix
+    int64_t ttl_ms;
+    char *value;
+    zstore_writer_t writer;
+    samples_t latency;
+    unsigned random_state;
+} load_t;
+
+static void
+s_load_send (load_t *self, int client, int slot)
+{
+    const options_t *options = self->options;
+    int64_t key = self->sequential ? self->next_key++
+                                   : (int64_t) (rand_r (&self->random_state) % (unsigned) options->keys);
+    bool get = (int) (rand_r (&self->random_state) % 100) < self->get_percent;
+    uint64_t id = ((uint64_t) client << SLOT_BITS) | (uint64_t) slot;
+    s_write_request (&self->writer, id, get ? "get" : "set", key, self->value,
+                     options->value_size, self->ttl_ms);
+    self->sent_at [client * options->inflight + slot] = s_now_ns ();
+    if (zmq_send (self->sockets [client], self->writer.buffer.data, self->writer.buffer.size, 0)
+        < 0)
+        s_die ("send failed");
+    self->sent++;
+}
+
+//  Takes one reply; sends the next request on the freed slot.
+static void
+s_load_receive (load_t *self, int client, zmq_msg_t *message)
+{
+    zstore_reader_t *reply = zstore_reader_new (zmq_msg_data (message), zmq_msg_size (message),
+                                                NULL);
+    if (!reply)
+        s_die ("a reply is not msgpack");
+    zstore_fields_t fields;
+    zstore_fields_init (&fields, zstore_reader_root (reply));
+    uint64_t id = 0, status = 0;
+    if (!zstore_fields_uint (&fields, "id", &id) || !zstore_fields_uint (&fields, "status", &status))
+        s_die (fields.error);
+    zstore_reader_destroy (&reply);
+    if (status != ZSTORE_STATUS_OK && status != ZSTORE_STATUS_NOT_FOUND)
+        self->errors++;
+    int slot = (int) (id & ((1u << SLOT_BITS) - 1));
+    int64_t now = s_now_ns ();
+    s_sample (&self->latency, now - self->sent_at [client * self->options->inflight + slot]);
+    self->done++;
+    if (self->sent < self->options->ops)
+        s_load_send (self, client, slot);
+}
+
+static void
+s_load_run (load_t *self)
+{
+    const options_t *options = self->options;
+    zmq_pollitem_t items [MAX_CLIENTS];
+    for (int client = 0; client < options->clients; client++)
+        items [client] = (zmq_pollitem_t) { self->sockets [client], 0, ZMQ_POLLIN, 0 };
+    for (int client = 0; client < options->clients; client++)
+        for (int slot = 0; slot < options->inflight && self->sent < options->ops; slot++)
+            s_load_send (self, client, slot);
+    zmq_msg_t message;
+    zmq_msg_init (&message);
+    while (self->done < self->sent) {
+        if (zmq_poll (items, options->clients, 10000) <= 0)
+            s_die ("no reply for 10 s");
+        for (int client = 0; client < options->clients; client++) {
+            if (!(items [client].revents & ZMQ_POLLIN))
+                continue;
+            while (zmq_msg_recv (&message, self->sockets [client], ZMQ_DONTWAIT) >= 0)
+                s_load_receive (self, client, &message);
+        }
+    }
+    zmq_msg_close (&message);
+}
+
+static load_t *
+s_load_new (const options_t *options, void *context)
+{
+    load_t *self = calloc (1, sizeof (load_t));
+    self->options = options;
+    self->random_state = 12345;
+    self->sent_at = calloc ((size_t) options->clients * (size_t) options->inflight,
+                            sizeof (int64_t));
+    self->value = malloc ((size_t) options->value_size + 1);
+    memset (self->value, 'x', (size_t) options->value_size);
+    zstore_writer_init (&self->writer);
+    for (int client = 0; client < options->clients; client++) {
+        self->sockets [client] = zmq_socket (context, ZMQ_DEALER);
+        int linger = 0;
+        zmq_setsockopt (self->sockets [client], ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_connect (self->sockets [client], options->requests))
+            s_die ("cannot connect to --requests");
+    }
+    return self;
+}
+
+static void
+s_load_destroy (load_t **self_p)
+{
+    load_t *self = *self_p;
+    for (int client = 0; client < self->options->clients; client++)
+        zmq_close (self->sockets [client]);
+    zstore_writer_free (&self->writer);
+    free (self->latency.values);
+    free (self->sent_at);
+    free (self->value);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Writes every key once (16 x 16 pipelined), so gets find them.
+static void
+s_preload (const options_t *options, void *context)
+{
+    options_t preload = *options;
+    preload.clients = 16;
+    preload.inflight = 16;
+    preload.ops = options->keys;
+    load_t *load = s_load_new (&preload, context);
+    load->sequential = true;
+    int64_t start = s_now_ns ();
+    s_load_run (load);
+    fprintf (stderr, "bench_broker: preloaded %" PRId64 " keys in %.2f s\n", options->keys,
+             (double) (s_now_ns () - start) / 1e9);
+    s_load_destroy (&load);
+}
+
+static void
+s_run_requests (const options_t *options, void *context)
+{
+    const char *mode = options->mode;
+    int get_percent = strcmp (mode, "set") == 0 ? 0 : strcmp (mode, "mix") == 0 ? 90 : 100;
+    //  purge: gets of keys loaded (with a TTL) beforehand, while the broker
+    //  purges them; get and mix load the keys first.
+    if (get_percent && strcmp (mode, "purge") != 0)
+        s_preload (options, context);
+    load_t *load = s_load_new (options, context);
+    load->get_percent = get_percent;
+    load->ttl_ms = options->ttl_ms;
+    int64_t start = s_now_ns ();
+    s_load_run (load);
+    double seconds = (double) (s_now_ns () - start) / 1e9;
+    printf ("mode %s clients %d inflight %d ops %" PRId64 " value_size %d ops_per_sec %.0f",
+            mode, options->clients, options->inflight, load->done, options->value_size,
+            (double) load->done / seconds);
+    s_print_latency (&load->latency);
+    printf (" errors %" PRId64 "\n", load->errors);
+    s_load_destroy (&load);
+}
+
+//  --- Events ---------------------------------------------------------------
+
+typedef struct {
+    void *socket;
+    int64_t received;
+    uint64_t last_seq;
+    int64_t gaps;
+} subscriber_t;
+
+//  Subscribes to the bench group and waits for the sync marker (PROTOCOL.md 4.1).
+static void
+s_subscriber_start (subscriber_t *self, void *context, const char *endpoint, int index)
+{
+    self->socket = zmq_socket (context, ZMQ_SUB);
+    int hwm = 0;                    //  the bench measures the broker, not our queue
+    zmq_setsockopt (self->socket, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (zmq_connect (self->socket, endpoint))
+        s_die ("cannot connect to --events");
+    zstore_buffer_t topic;
+    zstore_buffer_init (&topic);
+    zstore_topic_group (&topic, GROUP, strlen (GROUP));
+    zmq_setsockopt (self->socket, ZMQ_SUBSCRIBE, topic.data, topic.size);
+    char token [32];
+    int token_size = snprintf (token, sizeof token, "sbench-%d-%d", (int) getpid (), index);
+    zmq_setsockopt (self->socket, ZMQ_SUBSCRIBE, token, (size_t) token_size);
+    zmq_pollitem_t item = { self->socket, 0, ZMQ_POLLIN, 0 };
+    char frame [64];
+    while (true) {
+        if (zmq_poll (&item, 1, 5000) <= 0)
+            s_die ("no sync marker from the broker within 5 s");
+        int size = zmq_recv (self->socket, frame, sizeof frame, 0);
+        int more = 0;
+        size_t more_size = sizeof more;
+        zmq_getsockopt (self->socket, ZMQ_RCVMORE, &more, &more_size);
+        if (more)
+            zmq_recv (self->socket, frame + 0, 0, 0);   //  the body: not needed
+        if (size == token_size && memcmp (frame, token, (size_t) token_size) == 0)
+            break;
+    }
+    zmq_setsockopt (self->socket, ZMQ_UNSUBSCRIBE, token, (size_t) token_size);
+    zstore_buffer_free (&topic);
+}
+
+//  Reads one event's body: latency from the timestamp in its value.
+static void
+s_subscriber_receive (subscriber_t *self, samples_t *latency)
+{
+    zmq_msg_t topic, body;
+    zmq_msg_init (&topic);
+    zmq_msg_init (&body);
+    if (zmq_msg_recv (&topic, self->socket, 0) < 0 || zmq_msg_recv (&body, self->socket, 0) < 0)
+        s_die ("event receive failed");
+    int64_t now = s_now_ns ();
+    zstore_reader_t *reader = zstore_reader_new (zmq_msg_data (&body), zmq_msg_size (&body), NULL);
+    zstore_event_body_t event;
+    zstore_fields_t fields;
+    if (!reader || !zstore_event_body_read (zstore_reader_root (reader), &event, &fields))
+        s_die ("an event is malformed");
+    if (event.value_size >= sizeof (int64_t)) {
+        int64_t sent;
+        memcpy (&sent, event.value, sizeof sent);
+        s_sample (latency, now - sent);
+    }
+    if (self->last_seq && event.gseq != self->last_seq + 1)
+        self->gaps++;
+    self->last_seq = event.gseq;
+    self->received++;
+    zstore_reader_destroy (&reader);
+    zmq_msg_close (&topic);
+    zmq_msg_close (&body);
+}
+
+typedef struct {
+    const options_t *options;
+    void *writer_socket;
+    subscriber_t *subscribers;
+    zmq_pollitem_t *items;          //  [0] the writer, then the subscribers
+    zstore_writer_t writer;
+    char *value;
+    samples_t latency;
+    int64_t sent;
+    int64_t acked;
+} events_run_t;
+
+//  Sends the sets due by now at the configured rate; the value starts with
+//  the send time.
+static void
+s_events_send_due (events_run_t *self, int64_t start)
+{
+    const options_t *options = self->options;
+    int64_t due = (s_now_ns () - start) * options->rate / 1000000000 + 1;
+    while (self->sent < due && self->sent < options->ops) {
+        int64_t now = s_now_ns ();
+        memcpy (self->value, &now, sizeof now);
+        s_write_request (&self->writer, (uint64_t) self->sent, "set", self->sent % options->keys,
+                         self->value, options->value_size, 0);
+        zmq_send (self->writer_socket, self->writer.buffer.data, self->writer.buffer.size, 0);
+        self->sent++;
+    }
+}
+
+//  Polls until every set was acknowledged and delivered to every
+//  subscriber, or nothing arrives for a second (the rest is lost).
+static void
+s_events_loop (events_run_t *self)
+{
+    const options_t *options = self->options;
+    int64_t start = s_now_ns ();
+    int64_t expected_total = options->ops * options->subscribers;
+    int64_t delivered = 0;
+    while (self->acked < options->ops || delivered < expected_total) {
+        if (self->sent < options->ops)
+            s_events_send_due (self, start);
+        int64_t wait_ms = self->sent < options->ops ? 1 : 1000;
+        int ready = zmq_poll (self->items, options->subscribers + 1, (long) wait_ms);
+        if (ready == 0 && self->sent >= options->ops)
+            break;
+        if (self->items [0].revents & ZMQ_POLLIN)
+            while (zmq_recv (self->writer_socket, NULL, 0, ZMQ_DONTWAIT) >= 0)
+                self->acked++;
+        for (int index = 0; index < options->subscribers; index++)
+            if (self->items [index + 1].revents & ZMQ_POLLIN)
+                while (zmq_poll (&self->items [index + 1], 1, 0) > 0) {
+                    s_subscriber_receive (&self->subscribers [index], &self->latency);
+                    delivered++;
+                }
+    }
+}
+
+static void
+s_run_events (const options_t *options, void *context)
+{
+    if (!options->events)
+        s_die ("--mode events needs --events");
+    events_run_t run = { .options = options };
+    run.subscribers = calloc ((size_t) options->subscribers, sizeof (subscriber_t));
+    run.items = calloc ((size_t) options->subscribers + 1, sizeof (zmq_pollitem_t));
+    run.value = calloc (1, (size_t) options->value_size < 8 ? 8 : (size_t) options->value_size);
+    zstore_writer_init (&run.writer);
+    run.writer_socket = zmq_socket (context, ZMQ_DEALER);
+    if (zmq_connect (run.writer_socket, options->requests))
+        s_die ("cannot connect to --requests");
+    run.items [0] = (zmq_pollitem_t) { run.writer_socket, 0, ZMQ_POLLIN, 0 };
+    for (int index = 0; index < options->subscribers; index++) {
+        s_subscriber_start (&run.subscribers [index], context, options->events, index);
+        run.items [index + 1] = (zmq_pollitem_t) { run.subscribers [index].socket, 0, ZMQ_POLLIN, 0 };
+    }
+    int64_t start = s_now_ns ();
+    s_events_loop (&run);
+    double seconds = (double) (s_now_ns () - start) / 1e9;
+    int64_t received = 0, gaps = 0;
+    for (int index = 0; index < options->subscribers; index++) {
+        received += run.subscribers [index].received;
+        gaps += run.subscribers [index].gaps;
+        zmq_close (run.subscribers [index].socket);
+    }
+    printf ("mode events rate %d subscribers %d sets %" PRId64 " acked %" PRId64
+            " delivered %" PRId64 " lost %" PRId64 " gaps %" PRId64 " events_per_sec %.0f",
+            options->rate, options->subscribers, run.sent, run.acked, received,
+            run.acked * options->subscribers - received, gaps, (double) received / seconds);
+    s_print_latency (&run.latency);
+    printf ("\n");
+    zmq_close (run.writer_socket);
+    zstore_writer_free (&run.writer);
+    free (run.latency.values);
+    free (run.value);
+    free (run.items);
+    free (run.subscribers);
+}
+
+//  --- Engine ---------------------------------------------------------------
+
+//  The engine's own batched upsert rate: 100 sets per transaction on a file.
+static void
+s_run_engine (const options_t *options)
+{
+    if (!options->db)
+        s_die ("--mode engine needs --db FILE");
+    char *error = NULL;
+    zstore_engine_t *engine = zstore_engine_new (options->db, &error);
+    if (!engine)
+        s_die (error ? error : "cannot open the database");
+    zstore_sync_t sync = strcmp (options->sync, "off") == 0      ? ZSTORE_SYNC_OFF
+                       : strcmp (options->sync, "normal") == 0 ? ZSTORE_SYNC_NORMAL
+                                                                : ZSTORE_SYNC_FULL;
+    zstore_engine_set_synchronous (engine, sync);
+    char *value = malloc ((size_t) options->value_size + 1);
+    memset (value, 'x', (size_t) options->value_size);
+    int64_t start = s_now_ns ();
+    for (int64_t done = 0; done < options->ops; done += 100) {
+        zstore_engine_begin (engine);
+        for (int64_t index = done; index < done + 100 && index < options->ops; index++) {
+            char key [32];
+            snprintf (key, sizeof key, "key:%010" PRId64, index % options->keys);
+            zstore_engine_set (engine, zstore_str (GROUP), zstore_str (key),
+                               zstore_bytes (value, (size_t) options->value_size), NULL);
+        }
+        if (zstore_engine_commit (engine, NULL))
+            s_die (zstore_engine_error (engine));
+    }
+    double seconds = (double) (s_now_ns () - start) / 1e9;
+    printf ("mode engine sync %s batch 100 ops %" PRId64 " ops_per_sec %.0f\n", options->sync,
+            options->ops, (double) options->ops / seconds);
+    free (value);
+    zstore_engine_destroy (&engine);
+}
+
+//  --- Options ----------------------------------------------------------------
+
+static void
+s_usage (void)
+{
+    fprintf (stderr,
+             "usage: bench_broker --mode set|get|mix|purge|events|engine [options]\n"
+             "  --requests EP      broker request endpoint (all but engine)\n"
+             "  --events EP        broker event endpoint (events)\n"
+             "  --clients C        connections (default 50)\n"
+             "  --inflight W       requests in flight per connection (default 1)\n"
+             "  --ops N            operations measured (default 200000)\n"
+             "  --keys K           distinct keys (default 100000)\n"
+             "  --value-size V     bytes per value (default 64)\n"
+             "  --rate R           events: sets per second (default 10000)\n"
+             "  --subscribers S    events: subscribers (default 10)\n"
+             "  --ttl MS           set: a TTL on every set (default none)\n"
+             "  --db FILE          engine: database file\n"
+             "  --sync MODE        engine: full|normal|off (default full)\n");
+    exit (2);
+}
+
+static void
+s_parse (options_t *options, int argc, char *argv [])
+{
+    *options = (options_t) { .mode = "set", .clients = 50, .inflight = 1, .ops = 200000,
+                             .keys = 100000, .value_size = 64, .rate = 10000,
+                             .subscribers = 10, .sync = "full", .ttl_ms = 0 };
+    for (int index = 1; index < argc; index++) {
+        const char *name = argv [index];
+        const char *value = index + 1 < argc ? argv [index + 1] : NULL;
+        if (!value || strncmp (name, "--", 2) != 0)
+            s_usage ();
+        index++;
+        if      (!strcmp (name, "--mode"))        options->mode = value;
+        else if (!strcmp (name, "--requests"))    options->requests = value;
+        else if (!strcmp (name, "--events"))      options->events = value;
+        else if (!strcmp (name, "--db"))          options->db = value;
+        else if (!strcmp (name, "--sync"))        options->sync = value;
+        else if (!strcmp (name, "--clients"))     options->clients = atoi (value);
+        else if (!strcmp (name, "--inflight"))    options->inflight = atoi (value);
+        else if (!strcmp (name, "--ops"))         options->ops = atoll (value);
+        else if (!strcmp (name, "--keys"))        options->keys = atoll (value);
+        else if (!strcmp (name, "--value-size"))  options->value_size = atoi (value);
+        else if (!strcmp (name, "--rate"))        options->rate = atoi (value);
+        else if (!strcmp (name, "--subscribers")) options->subscribers = atoi (value);
+        else if (!strcmp (name, "--ttl"))         options->ttl_ms = atoll (value);
+        else
+            s_usage ();
+    }
+    if (options->clients < 1 || options->clients > MAX_CLIENTS || options->inflight < 1
+    ||  options->inflight >= (1 << SLOT_BITS) || options->ops < 1 || options->keys < 1
+    ||  options->value_size < 0 || options->rate < 1 || options->subscribers < 1)
+        s_usage ();
+}
+
+int
+main (int argc, char *argv [])
+{
+    options_t options;
+    s_parse (&options, argc, argv);
+    if (strcmp (options.mode, "engine") == 0) {
+        s_run_engine (&options);
+        return 0;
+    }
+    if (!options.requests)
+        s_usage ();
+    void *context = zmq_ctx_new ();
+    if (strcmp (options.mode, "events") == 0)
+        s_run_events (&options, context);
+    else if (strcmp (options.mode, "set") == 0 || strcmp (options.mode, "get") == 0
+         ||  strcmp (options.mode, "mix") == 0 || strcmp (options.mode, "purge") == 0)
+        s_run_requests (&options, context);
+    else
+        s_usage ();
+    zmq_ctx_term (context);
+    return 0;
+}
