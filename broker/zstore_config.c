@@ -32,6 +32,7 @@ static const s_setting_t s_settings [] = {
     { "zstore/sync", "--sync", KIND_SYNC, FIELD (sync), 0, 0 },
     { "limits/max-request", NULL, KIND_NUMBER, FIELD (max_request), 64, 256 << 20 },
     { "limits/events-hwm", NULL, KIND_NUMBER, FIELD (events_hwm), 0, 100000000 },
+    { "limits/replies-hwm", NULL, KIND_NUMBER, FIELD (replies_hwm), 0, 100000000 },
     { "limits/snapshot-page", NULL, KIND_NUMBER, FIELD (snapshot_page), 1, 100000 },
     { "limits/snapshots", NULL, KIND_NUMBER, FIELD (snapshots), 1, 10000 },
     { "limits/snapshot-idle", NULL, KIND_NUMBER, FIELD (snapshot_idle), 100, 86400000 },
@@ -59,6 +60,7 @@ zstore_config_new (void)
     self->sync = ZSTORE_SYNC_FULL;
     self->max_request = 1 << 20;
     self->events_hwm = 100000;
+    self->replies_hwm = 10000;
     self->snapshot_page = 1000;
     self->snapshots = 16;
     self->snapshot_idle = 30000;

@@ -27,6 +27,7 @@ typedef struct {
     zstore_sync_t sync;             //  zstore/sync: full | normal | off
     int64_t max_request;            //  limits/max-request, bytes
     int64_t events_hwm;             //  limits/events-hwm, messages
+    int64_t replies_hwm;            //  limits/replies-hwm, replies queued per client
     int64_t snapshot_page;          //  limits/snapshot-page, items
     int64_t snapshots;              //  limits/snapshots, open at once
     int64_t snapshot_idle;          //  limits/snapshot-idle, ms

@@ -45,6 +45,11 @@ static void
 s_set_router_options (zsock_t *router, zstore_config_t *config)
 {
     zsock_set_router_mandatory (router, 1);
+    //  Replies a client has not read yet, per client, before more are
+    //  dropped: a group commit answers a whole batch at once, and a
+    //  pipelining client may have thousands in flight (libzmq's default
+    //  is 1000).
+    zsock_set_sndhwm (router, (int) config->replies_hwm);
     //  The transport's hard limit; the soft limit (max_request) gets a
     //  too_large reply instead of a dropped connection.
     zsock_set_maxmsgsize (router, (int) (config->max_request * 4));

@@ -359,7 +359,12 @@ test_broker_never_blocks_on_a_client_that_does_not_read (void **state)
 {
     fixture_t *fixture = *state;
     //  Replies of 64 KiB fill the socket buffers and the broker's queue
-    //  for this peer long before 3000 of them are sent.
+    //  for this peer (100 replies) long before 3000 of them are sent.
+    zsock_destroy (&fixture->dealer);
+    broker_stop (&fixture->broker, SIGTERM);
+    fixture->broker = broker_start (fixture->db_path, "limits\n    replies-hwm = 100\n", NULL,
+                                    NULL);
+    fixture->dealer = broker_dealer (fixture->broker);
     size_t size = 64 << 10;
     char *value = calloc (1, size);
     zstore_writer_t *writer = s_request (fixture, "set", 3);
