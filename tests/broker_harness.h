@@ -31,8 +31,10 @@ broker_t *
 
 //  Two free loopback endpoints for a broker that will be restarted on the
 //  same ones: random free ports below the kernel's ephemeral range (32768
-//  and up), so that no outgoing connection of another process can take
-//  them between a kill and the restart, as it could take an ephemeral one.
+//  and up), so that no outgoing connection can take them between a kill
+//  and the restart, as it could take an ephemeral one (even a client's own
+//  reconnecting socket: TCP connects to itself when the local port it
+//  picks is the one it dials).
 void
     broker_restartable_endpoints (char *requests, char *events, size_t size);
 
