@@ -9,44 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  What a sink saw of one event, with its place in its change.
-typedef struct {
-    zstore_event_type_t type;
-    char key [32];
-    uint64_t revision;
-    uint32_t index, count;
-} seen_t;
-
-typedef struct {
-    seen_t events [64];
-    size_t size;
-} sink_t;
-
 typedef struct {
     char *dir;
     char *path;
     zstore_engine_t *engine;
-    sink_t sink;
+    testkit_recorder_t sink;
 } fixture_t;
-
-static void
-s_record (const zstore_event_t *event, void *arg)
-{
-    sink_t *sink = arg;
-    assert_true (sink->size < 64);
-    seen_t *seen = &sink->events [sink->size++];
-    seen->type = event->type;
-    snprintf (seen->key, sizeof seen->key, "%.*s", (int) event->key.size, event->key.data);
-    seen->revision = event->revision;
-    seen->index = event->index;
-    seen->count = event->count;
-}
 
 static void
 s_open (fixture_t *fixture)
 {
     fixture->engine = testkit_engine (fixture->path);
-    zstore_engine_add_event_sink (fixture->engine, s_record, &fixture->sink);
+    zstore_engine_add_event_sink (fixture->engine, testkit_record_event, &fixture->sink);
 }
 
 static int
@@ -65,6 +39,7 @@ s_teardown (void **state)
 {
     fixture_t *fixture = *state;
     zstore_engine_destroy (&fixture->engine);
+    testkit_recorder_clear (&fixture->sink);
     testkit_tempdir_remove (&fixture->dir);
     free (fixture->path);
     free (fixture);
@@ -95,11 +70,11 @@ s_assert_value (zstore_engine_t *engine, const char *key, const char *expected)
 }
 
 static void
-s_assert_seen (const seen_t *seen, zstore_event_type_t type, const char *key, uint64_t revision,
-               uint32_t index, uint32_t count)
+s_assert_seen (const testkit_event_t *seen, zstore_event_type_t type, const char *key,
+               uint64_t revision, uint32_t index, uint32_t count)
 {
     assert_int_equal (seen->type, type);
-    assert_string_equal (seen->key, key);
+    testkit_assert_bytes (seen->key, seen->key_size, key);
     assert_int_equal (seen->revision, revision);
     assert_int_equal (seen->index, index);
     assert_int_equal (seen->count, count);
@@ -199,7 +174,7 @@ test_batch_not_committed_leaves_nothing (void **state)
 {
     fixture_t *fixture = *state;
     s_set (fixture, "before", "0");
-    fixture->sink.size = 0;
+    testkit_recorder_clear (&fixture->sink);
     assert_int_equal (zstore_engine_batch_begin (fixture->engine), ZSTORE_OK);
     s_set (fixture, "a", "1");
     s_set (fixture, "b", "2");

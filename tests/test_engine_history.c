@@ -13,82 +13,13 @@
 
 #define T0 1700000000000
 
-//  A copy of an event, with every field (testkit's leaves out index/count).
-typedef struct {
-    zstore_event_type_t type;
-    char *group; size_t group_size;
-    char *key; size_t key_size;
-    char *value; size_t value_size;
-    uint64_t revision;
-    uint64_t prev_revision;
-    int64_t timestamp;
-    int64_t expires_at;
-    uint32_t index;
-    uint32_t count;
-} event_t;
-
-typedef struct {
-    event_t *events;
-    size_t size;
-    size_t capacity;
-} events_t;
-
 typedef struct {
     char *dir;
     char *path;
     zstore_engine_t *engine;
-    events_t sink;                  //  what the sinks saw
+    testkit_recorder_t sink;                  //  what the sinks saw
     int64_t now;
 } fixture_t;
-
-static char *
-s_copy (zstore_bytes_t bytes)
-{
-    char *copy = malloc (bytes.size + 1);
-    assert_non_null (copy);
-    if (bytes.size)
-        memcpy (copy, bytes.data, bytes.size);
-    copy [bytes.size] = 0;
-    return copy;
-}
-
-//  A zstore_event_fn: arg is an events_t.
-static void
-s_collect (const zstore_event_t *event, void *arg)
-{
-    events_t *self = arg;
-    if (self->size == self->capacity) {
-        self->capacity = self->capacity ? self->capacity * 2 : 16;
-        self->events = realloc (self->events, self->capacity * sizeof (event_t));
-        assert_non_null (self->events);
-    }
-    event_t *copy = &self->events [self->size++];
-    copy->type = event->type;
-    copy->group = s_copy (event->group);
-    copy->group_size = event->group.size;
-    copy->key = s_copy (event->key);
-    copy->key_size = event->key.size;
-    copy->value = s_copy (event->value);
-    copy->value_size = event->value.size;
-    copy->revision = event->revision;
-    copy->prev_revision = event->prev_revision;
-    copy->timestamp = event->timestamp;
-    copy->expires_at = event->expires_at;
-    copy->index = event->index;
-    copy->count = event->count;
-}
-
-static void
-s_events_clear (events_t *self)
-{
-    for (size_t index = 0; index < self->size; index++) {
-        free (self->events [index].group);
-        free (self->events [index].key);
-        free (self->events [index].value);
-    }
-    free (self->events);
-    memset (self, 0, sizeof (*self));
-}
 
 static zstore_engine_t *
 s_open (fixture_t *fixture)
@@ -108,7 +39,7 @@ s_setup (void **state)
     fixture->path = testkit_path (fixture->dir, "store.db");
     fixture->now = T0;
     fixture->engine = s_open (fixture);
-    zstore_engine_add_event_sink (fixture->engine, s_collect, &fixture->sink);
+    zstore_engine_add_event_sink (fixture->engine, testkit_record_event, &fixture->sink);
     assert_int_equal (zstore_engine_set_history_limit (fixture->engine, 1000), ZSTORE_OK);
     *state = fixture;
     return 0;
@@ -119,7 +50,7 @@ s_teardown (void **state)
 {
     fixture_t *fixture = *state;
     zstore_engine_destroy (&fixture->engine);
-    s_events_clear (&fixture->sink);
+    testkit_recorder_clear (&fixture->sink);
     testkit_tempdir_remove (&fixture->dir);
     free (fixture->path);
     free (fixture);
@@ -153,15 +84,15 @@ s_set_each (zstore_engine_t *engine, const char *group, int n)
 //  zstore_engine_history into out (cleared first).
 static int
 s_history (zstore_engine_t *engine, uint64_t after, zstore_event_filter_fn *filter, void *arg,
-           size_t limit, events_t *out, bool *more_p)
+           size_t limit, testkit_recorder_t *out, bool *more_p)
 {
-    s_events_clear (out);
-    return zstore_engine_history (engine, after, filter, arg, limit, s_collect, out, more_p);
+    testkit_recorder_clear (out);
+    return zstore_engine_history (engine, after, filter, arg, limit, testkit_record_event, out, more_p);
 }
 
 //  The whole history after a revision; fails the test on an error.
 static void
-s_history_all (zstore_engine_t *engine, uint64_t after, events_t *out)
+s_history_all (zstore_engine_t *engine, uint64_t after, testkit_recorder_t *out)
 {
     bool more = true;
     int code = s_history (engine, after, NULL, NULL, SIZE_MAX, out, &more);
@@ -180,7 +111,7 @@ s_assert_bytes (const char *data, size_t size, zstore_bytes_t expected)
 }
 
 static void
-s_assert_event (const event_t *event, zstore_event_type_t type, zstore_bytes_t group,
+s_assert_event (const testkit_event_t *event, zstore_event_type_t type, zstore_bytes_t group,
                 zstore_bytes_t key, zstore_bytes_t value, uint64_t revision,
                 uint64_t prev_revision, uint32_t index, uint32_t count)
 {
@@ -196,11 +127,11 @@ s_assert_event (const event_t *event, zstore_event_type_t type, zstore_bytes_t g
 
 //  History must hand back exactly what the sinks were given.
 static void
-s_assert_same_events (const events_t *actual, const events_t *expected)
+s_assert_same_events (const testkit_recorder_t *actual, const testkit_recorder_t *expected)
 {
     assert_int_equal (actual->size, expected->size);
     for (size_t index = 0; index < actual->size; index++) {
-        const event_t *a = &actual->events [index], *b = &expected->events [index];
+        const testkit_event_t *a = &actual->events [index], *b = &expected->events [index];
         s_assert_event (a, b->type, zstore_bytes (b->group, b->group_size),
                         zstore_bytes (b->key, b->key_size),
                         zstore_bytes (b->value, b->value_size), b->revision, b->prev_revision,
@@ -251,7 +182,7 @@ s_assert_bounds (zstore_engine_t *engine, uint64_t first, uint64_t last)
 static void
 s_assert_too_old (zstore_engine_t *engine, uint64_t after, uint64_t first_kept)
 {
-    events_t events = { 0 };
+    testkit_recorder_t events = { 0 };
     bool more = true;
     assert_int_equal (s_history (engine, after, NULL, NULL, 10, &events, &more), ZSTORE_TOO_OLD);
     assert_int_equal (events.size, 0);
@@ -261,7 +192,7 @@ s_assert_too_old (zstore_engine_t *engine, uint64_t after, uint64_t first_kept)
               " history (first kept: %llu)", (unsigned long long) after,
               (unsigned long long) first_kept);
     assert_string_equal (zstore_engine_error (engine), expected);
-    s_events_clear (&events);
+    testkit_recorder_clear (&events);
 }
 
 //  --- Events' position in their change ---------------------------------------
@@ -285,7 +216,7 @@ test_sink_events_carry_index_and_count (void **state)
     assert_int_equal (zstore_engine_transaction (fixture->engine, s_three_writes, NULL, NULL),
                       ZSTORE_OK);
     s_set (fixture->engine, "g", "y", "0");
-    events_t *sink = &fixture->sink;
+    testkit_recorder_t *sink = &fixture->sink;
     assert_int_equal (sink->size, 5);
     uint32_t index [] = { 0, 0, 1, 2, 0 };
     uint32_t count [] = { 1, 3, 3, 3, 1 };
@@ -313,7 +244,7 @@ test_history_records_single_operations (void **state)
                                             ZSTORE_ANY_REVISION, NULL), ZSTORE_OK);
     assert_int_equal (zstore_engine_delete_group (engine, LIT ("g"), NULL), ZSTORE_OK);  //  5
 
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 0, &history);
     assert_int_equal (history.size, 5);
     s_assert_event (&history.events [0], ZSTORE_EVENT_SET, LIT ("g"), LIT ("a"), LIT ("1"),
@@ -332,7 +263,7 @@ test_history_records_single_operations (void **state)
                     LIT (""), 5, 0, 0, 1);
     s_assert_same_events (&history, &fixture->sink);
     assert_int_equal (s_history_rows (fixture), 5);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 static int
@@ -358,7 +289,7 @@ test_history_records_a_transaction (void **state)
                       ZSTORE_OK);
     assert_int_equal (revision, 2);
 
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 1, &history);
     assert_int_equal (history.size, 4);
     s_assert_event (&history.events [0], ZSTORE_EVENT_SET, LIT ("a"), LIT ("1"), LIT ("v1"),
@@ -371,7 +302,7 @@ test_history_records_a_transaction (void **state)
                     2, 2, 3, 4);
     s_history_all (engine, 0, &history);
     s_assert_same_events (&history, &fixture->sink);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 //  Purge steps, lazy expiry and writes over expired rows are changes too.
@@ -399,7 +330,7 @@ test_history_records_expiry (void **state)
     assert_int_equal (zstore_engine_get (engine, LIT ("e"), LIT ("r"), NULL),
                       ZSTORE_NOT_FOUND);                                      //  9
 
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 3, &history);
     assert_int_equal (history.size, 8);
     s_assert_event (&history.events [0], ZSTORE_EVENT_EXPIRE, LIT ("e"), LIT ("e1"), LIT (""),
@@ -422,7 +353,7 @@ test_history_records_expiry (void **state)
                     8, 0, 1, 2);
     s_history_all (engine, 0, &history);
     s_assert_same_events (&history, &fixture->sink);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 //  delete_prefix: one change, one delete_group per group, ascending.
@@ -438,14 +369,14 @@ test_history_records_delete_prefix (void **state)
     uint64_t revision = 0;
     assert_int_equal (zstore_engine_delete_prefix (engine, LIT ("p:"), &revision), ZSTORE_OK);
     assert_int_equal (revision, 5);
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 4, &history);
     assert_int_equal (history.size, 2);
     s_assert_event (&history.events [0], ZSTORE_EVENT_DELETE_GROUP, LIT ("p:a"), LIT (""),
                     LIT (""), 5, 0, 0, 2);
     s_assert_event (&history.events [1], ZSTORE_EVENT_DELETE_GROUP, LIT ("p:b"), LIT (""),
                     LIT (""), 5, 0, 1, 2);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 //  Groups, keys and values keep NULs and 0xFF bytes.
@@ -456,12 +387,12 @@ test_history_is_binary_safe (void **state)
     zstore_engine_t *engine = fixture->engine;
     assert_int_equal (zstore_engine_set (engine, LIT ("g\0\xff"), LIT ("\0k"), LIT ("v\0\xffw"),
                                          NULL), ZSTORE_OK);
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 0, &history);
     assert_int_equal (history.size, 1);
     s_assert_event (&history.events [0], ZSTORE_EVENT_SET, LIT ("g\0\xff"), LIT ("\0k"),
                     LIT ("v\0\xffw"), 1, 0, 0, 1);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 static int
@@ -491,7 +422,7 @@ test_history_nothing_for_rollback (void **state)
                                          NULL), ZSTORE_CONFLICT);
     assert_int_equal (zstore_engine_delete_group (engine, LIT ("none"), NULL), ZSTORE_OK);
     assert_int_equal (s_history_rows (fixture), 1);
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 0, &history);
     assert_int_equal (history.size, 1);
     //  The next change gets the next revision, and is recorded.
@@ -500,7 +431,7 @@ test_history_nothing_for_rollback (void **state)
     assert_int_equal (history.size, 1);
     s_assert_event (&history.events [0], ZSTORE_EVENT_SET, LIT ("g"), LIT ("b"), LIT ("1"),
                     2, 0, 0, 1);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 //  Runs SQL on a connection of its own.
@@ -537,11 +468,11 @@ test_history_failure_rolls_back_the_change (void **state)
 
     s_raw_exec (fixture->path, "DROP TRIGGER refuse");
     assert_int_equal (s_set (engine, "g", "boom", "v"), 2);
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 0, &history);
     assert_int_equal (history.size, 2);
     s_assert_same_events (&history, &fixture->sink);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 //  Limit 0 records nothing, and the revisions it let pass are reported as
@@ -554,7 +485,7 @@ test_history_limit_zero_records_nothing (void **state)
     assert_int_equal (zstore_engine_set_history_limit (engine, 0), ZSTORE_OK);
     s_set_each (engine, "g", 3);
     assert_int_equal (s_history_rows (fixture), 0);
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 3, &history);
     assert_int_equal (history.size, 0);
     s_assert_too_old (engine, 2, 4);
@@ -569,7 +500,7 @@ test_history_limit_zero_records_nothing (void **state)
     assert_int_equal (history.events [0].revision, 4);
     s_assert_too_old (engine, 2, 4);
     s_assert_bounds (engine, 4, 4);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 //  --- Queries ---------------------------------------------------------------------
@@ -583,7 +514,7 @@ s_group_is (const zstore_event_t *event, void *arg)
 }
 
 static void
-s_assert_revisions (const events_t *events, const uint64_t *revisions, size_t size)
+s_assert_revisions (const testkit_recorder_t *events, const uint64_t *revisions, size_t size)
 {
     assert_int_equal (events->size, size);
     for (size_t index = 0; index < size; index++)
@@ -598,7 +529,7 @@ test_history_filter_and_pages (void **state)
     for (int index = 1; index <= 10; index++)
         s_set (engine, index % 2 ? "keep" : "drop", "k", "v");
 
-    events_t page = { 0 };
+    testkit_recorder_t page = { 0 };
     bool more = true;
     assert_int_equal (s_history (engine, 0, s_group_is, "keep", 100, &page, &more), ZSTORE_OK);
     s_assert_revisions (&page, (uint64_t []) { 1, 3, 5, 7, 9 }, 5);
@@ -633,7 +564,7 @@ test_history_filter_and_pages (void **state)
     //  each and more_p may be NULL.
     assert_int_equal (zstore_engine_history (engine, 0, NULL, NULL, 3, NULL, NULL, NULL),
                       ZSTORE_OK);
-    s_events_clear (&page);
+    testkit_recorder_clear (&page);
 }
 
 //  Outside a transaction a query leaves none open; inside one it sees the
@@ -644,7 +575,7 @@ test_history_and_transactions (void **state)
     fixture_t *fixture = *state;
     zstore_engine_t *engine = fixture->engine;
     s_set (engine, "g", "a", "1");
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 0, &history);
     assert_int_equal (zstore_engine_begin (engine), ZSTORE_OK);
     s_set (engine, "g", "b", "2");
@@ -657,7 +588,7 @@ test_history_and_transactions (void **state)
     s_history_all (engine, 0, &history);
     assert_int_equal (history.size, 2);
     s_assert_bounds (engine, 1, 2);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 //  --- Trimming and the floor ------------------------------------------------------
@@ -674,7 +605,7 @@ test_history_trims_and_keeps_floor (void **state)
     assert_int_equal (s_history_rows (fixture), 300);
     assert_int_equal (s_stored_floor (fixture), -1);
     s_assert_bounds (engine, 1, 300);
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 0, &history);
     assert_int_equal (history.size, 300);
 
@@ -698,7 +629,7 @@ test_history_trims_and_keeps_floor (void **state)
     s_assert_too_old (engine, 201, 203);
     s_history_all (engine, 202, &history);
     assert_int_equal (history.size, 200);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 static int
@@ -733,12 +664,12 @@ test_history_trim_through_a_change (void **state)
                                                     " ORDER BY seq LIMIT 1"), 34);
     s_assert_bounds (engine, 35, 84);
     s_assert_too_old (engine, 33, 35);
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 34, &history);
     assert_int_equal (history.size, 150);
     s_assert_event (&history.events [0], ZSTORE_EVENT_SET, LIT ("t"), LIT ("k102"), LIT ("v"),
                     35, 0, 0, 3);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 //  History and floor are in the file: a reopened engine (even one that
@@ -755,7 +686,7 @@ test_history_survives_reopen (void **state)
     zstore_engine_t *engine = fixture->engine;
     s_assert_bounds (engine, 102, 301);
     s_assert_too_old (engine, 100, 102);
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 101, &history);
     assert_int_equal (history.size, 200);
     assert_int_equal (history.events [0].revision, 102);
@@ -769,7 +700,7 @@ test_history_survives_reopen (void **state)
     s_assert_event (&history.events [0], ZSTORE_EVENT_SET, LIT ("g"), LIT ("k0"), LIT ("w"),
                     302, 1, 0, 1);
     assert_int_equal (s_stored_floor (fixture), 101);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 //  Another handle on the file that records nothing: its revisions are
@@ -784,7 +715,7 @@ test_history_revisions_nobody_recorded (void **state)
     s_set (other, "g", "b", "1");
     s_assert_bounds (engine, 3, 2);
     s_assert_too_old (engine, 1, 3);
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 2, &history);
     assert_int_equal (history.size, 0);
 
@@ -795,7 +726,7 @@ test_history_revisions_nobody_recorded (void **state)
     s_history_all (engine, 2, &history);
     assert_int_equal (history.size, 1);
     assert_int_equal (history.events [0].revision, 3);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
     zstore_engine_destroy (&other);
 }
 
@@ -804,12 +735,12 @@ test_history_bounds_of_a_new_store (void **state)
 {
     fixture_t *fixture = *state;
     s_assert_bounds (fixture->engine, 1, 0);
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (fixture->engine, 0, &history);
     assert_int_equal (history.size, 0);
     s_set_each (fixture->engine, "g", 3);
     s_assert_bounds (fixture->engine, 1, 3);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
 }
 
 static void
@@ -842,11 +773,11 @@ test_history_in_memory (void **state)
     assert_int_equal (zstore_engine_set_history_limit (engine, 5), ZSTORE_OK);
     s_set_each (engine, "g", 106);          //  tolerates 105: trims to 5
     s_assert_bounds (engine, 102, 106);
-    events_t history = { 0 };
+    testkit_recorder_t history = { 0 };
     s_history_all (engine, 101, &history);
     assert_int_equal (history.size, 5);
     s_assert_too_old (engine, 100, 102);
-    s_events_clear (&history);
+    testkit_recorder_clear (&history);
     zstore_engine_destroy (&engine);
 }
 
@@ -863,7 +794,7 @@ test_history_pages_end_at_change_boundaries (void **state)
     assert_int_equal (zstore_engine_transaction (engine, s_three_sets, &counter, NULL),
                       ZSTORE_OK);                       //  rev 2: 3 events
     s_set (engine, "g", "b", "2");                      //  rev 3: 1 event
-    events_t page = { 0 };
+    testkit_recorder_t page = { 0 };
     bool more = false;
     assert_int_equal (s_history (engine, 0, NULL, NULL, 2, &page, &more), ZSTORE_OK);
     assert_true (more);
@@ -878,7 +809,7 @@ test_history_pages_end_at_change_boundaries (void **state)
     assert_int_equal (s_history (engine, 0, NULL, NULL, 1, &page, &more), ZSTORE_OK);
     assert_true (more);
     assert_int_equal (page.size, 1);
-    s_events_clear (&page);
+    testkit_recorder_clear (&page);
 }
 
 int

@@ -74,6 +74,8 @@ testkit_record_event (const zstore_event_t *event, void *arg)
     copy->prev_revision = event->prev_revision;
     copy->timestamp = event->timestamp;
     copy->expires_at = event->expires_at;
+    copy->index = event->index;
+    copy->count = event->count;
 }
 
 void

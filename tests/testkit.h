@@ -38,6 +38,8 @@ typedef struct {
     uint64_t prev_revision;
     int64_t timestamp;
     int64_t expires_at;
+    uint32_t index;                 //  within its change
+    uint32_t count;                 //  events of its change
 } testkit_event_t;
 
 typedef struct {
