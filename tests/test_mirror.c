@@ -8,8 +8,7 @@
 //  same entries, field for field. No sleeps: waits are calls with
 //  deadlines.
 
-#include "broker_harness.h"
-#include "zstore_client.h"
+#include "client_fixture.h"
 #include "zstore_watch.h"
 
 #include <signal.h>
@@ -18,98 +17,13 @@
 #define CATCH_UP 30000              //  ms for a mirror to reach a revision
 #define WINDOW 200                  //  pipelined requests in flight
 
-typedef struct {
-    char *dir;
-    char *db_path;
-    char *config;
-    broker_t *broker;
-    zstore_client_t *client;
-} fixture_t;
-
-static int
-s_setup (void **state)
-{
-    fixture_t *fixture = calloc (1, sizeof (fixture_t));
-    assert_non_null (fixture);
-    fixture->dir = testkit_tempdir ();
-    fixture->db_path = testkit_path (fixture->dir, "broker.db");
-    *state = fixture;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    fixture_t *fixture = *state;
-    zstore_client_destroy (&fixture->client);
-    if (fixture->broker)
-        broker_stop (&fixture->broker, SIGTERM);
-    testkit_tempdir_remove (&fixture->dir);
-    free (fixture->db_path);
-    free (fixture->config);
-    free (fixture);
-    return 0;
-}
-
-static zstore_client_t *
-s_client (fixture_t *fixture, const char *ns)
-{
-    zstore_client_t *client = zstore_client_new (fixture->broker->requests,
-                                                 fixture->broker->events);
-    assert_non_null (client);
-    if (ns)
-        assert_int_equal (zstore_client_set_namespace (client, ns), ZSTORE_OK);
-    return client;
-}
-
-//  Starts the broker on loopback ports below the kernel's ephemeral range
-//  (so that a restart on them cannot find one taken by a client's own
-//  reconnecting socket).
-static void
-s_start (fixture_t *fixture, const char *config)
-{
-    zsock_t *probes [2];
-    char endpoints [2][64];
-    for (int index = 0; index < 2; index++) {
-        probes [index] = zsock_new (ZMQ_PUB);
-        assert_non_null (probes [index]);
-        int port = zsock_bind (probes [index], "tcp://127.0.0.1:![20000-32000]");
-        assert_true (port > 0);
-        snprintf (endpoints [index], sizeof endpoints [index], "tcp://127.0.0.1:%d", port);
-    }
-    zsock_destroy (&probes [0]);
-    zsock_destroy (&probes [1]);
-    fixture->config = config ? strdup (config) : NULL;
-    fixture->broker = broker_start (fixture->db_path, config, endpoints [0], endpoints [1]);
-    fixture->client = s_client (fixture, NULL);
-}
-
-static void
-s_crash_restart (fixture_t *fixture)
-{
-    char requests [256], events [256];
-    snprintf (requests, sizeof requests, "%s", fixture->broker->requests);
-    snprintf (events, sizeof events, "%s", fixture->broker->events);
-    uint64_t epoch = fixture->broker->epoch;
-    broker_stop (&fixture->broker, SIGKILL);
-    zstore_client_destroy (&fixture->client);
-    fixture->broker = broker_start (fixture->db_path, fixture->config, requests, events);
-    assert_int_not_equal (fixture->broker->epoch, epoch);
-    fixture->client = s_client (fixture, NULL);
-}
-
-static void
-s_ok (zstore_client_t *client, int code)
-{
-    if (code != ZSTORE_OK)
-        fail_msg ("code %d: %s", code, zstore_client_error (client));
-}
+typedef client_fixture_t fixture_t;
 
 static uint64_t
 s_set (zstore_client_t *client, const char *group, const char *key, const char *value)
 {
     uint64_t rev = 0;
-    s_ok (client, zstore_client_set (client, group, key, value, strlen (value), NULL, &rev));
+    client_fixture_ok (client, zstore_client_set (client, group, key, value, strlen (value), NULL, &rev));
     assert_true (rev > 0);
     return rev;
 }
@@ -122,7 +36,7 @@ s_set_ttl (zstore_client_t *client, const char *group, const char *key, const ch
     opts.has_ttl = true;
     opts.ttl_ms = ttl_ms;
     uint64_t rev = 0;
-    s_ok (client, zstore_client_set (client, group, key, value, strlen (value), &opts, &rev));
+    client_fixture_ok (client, zstore_client_set (client, group, key, value, strlen (value), &opts, &rev));
     return rev;
 }
 
@@ -227,7 +141,7 @@ s_assert_equals_broker (fixture_t *fixture, zstore_mirror_t *mirror, const char 
 {
     zstore_entries_t expected, seen;
     uint64_t rev = 0;
-    s_ok (fixture->client, zstore_client_snapshot (fixture->client, ns, group, NULL, NULL,
+    client_fixture_ok (fixture->client, zstore_client_snapshot (fixture->client, ns, group, NULL, NULL,
                                                    &expected, &rev));
     assert_int_equal (zstore_mirror_entries (mirror, &seen), ZSTORE_OK);
     if (seen.size != expected.size)
@@ -286,8 +200,8 @@ static void
 test_mirror_initial_content (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, NULL);
-    zstore_client_t *tenant = s_client (fixture, "ns-m");
+    client_fixture_start_restartable (fixture, NULL);
+    zstore_client_t *tenant = client_fixture_client (fixture, "ns-m");
     for (int index = 0; index < 50; index++) {
         char key [16];
         snprintf (key, sizeof key, "key-%02d", index);
@@ -348,7 +262,7 @@ static void
 test_mirror_updates (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, NULL);
+    client_fixture_start_restartable (fixture, NULL);
     zstore_client_t *client = fixture->client;
     uint64_t created = s_set (client, "u", "kept", "v1");
     s_set (client, "u", "gone", "v1");
@@ -360,13 +274,13 @@ test_mirror_updates (void **state)
     s_set (client, "u", "kept", "v2");
     s_set (client, "u", "new", "v1");
     uint64_t rev = 0;
-    s_ok (client, zstore_client_delete (client, "u", "gone", NULL, &rev));
+    client_fixture_ok (client, zstore_client_delete (client, "u", "gone", NULL, &rev));
     zstore_txn_t *txn = zstore_txn_new ();
     assert_int_equal (zstore_txn_set (txn, "u", "txn-a", "a", 1, NULL), ZSTORE_OK);
     assert_int_equal (zstore_txn_set (txn, "elsewhere", "txn-b", "b", 1, NULL), ZSTORE_OK);
     assert_int_equal (zstore_txn_delete (txn, "u", "new", -1), ZSTORE_OK);
     assert_int_equal (zstore_txn_set (txn, "u", "txn-c", "c", 1, NULL), ZSTORE_OK);
-    s_ok (client, zstore_client_txn (client, txn, &rev));
+    client_fixture_ok (client, zstore_client_txn (client, txn, &rev));
     zstore_txn_destroy (&txn);
     s_catch_up (mirror, rev);
     assert_int_equal (zstore_mirror_rev (mirror), rev);
@@ -379,7 +293,7 @@ test_mirror_updates (void **state)
     assert_int_equal (zstore_mirror_size (mirror), 3);
 
     //  delete_group empties it; the group comes back.
-    s_ok (client, zstore_client_delete_group (client, "u", &rev));
+    client_fixture_ok (client, zstore_client_delete_group (client, "u", &rev));
     s_catch_up (mirror, rev);
     assert_int_equal (zstore_mirror_size (mirror), 0);
     s_assert_equals_broker (fixture, mirror, NULL, "u");
@@ -390,7 +304,7 @@ test_mirror_updates (void **state)
     s_catch_up (all, rev);
     s_assert_equals_broker (fixture, all, NULL, NULL);
     //  delete_prefix: one delete_group per group.
-    s_ok (client, zstore_client_delete_prefix (client, "", &rev));
+    client_fixture_ok (client, zstore_client_delete_prefix (client, "", &rev));
     s_catch_up (all, rev);
     assert_int_equal (zstore_mirror_size (all), 0);
     zstore_mirror_destroy (&mirror);
@@ -403,7 +317,7 @@ static void
 test_mirror_expiry (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, "timers\n    purge-interval = 86400000\n");
+    client_fixture_start_restartable (fixture, "timers\n    purge-interval = 86400000\n");
     zstore_client_t *client = fixture->client;
     zstore_mirror_t *mirror = s_mirror (client, "e");
     s_set (client, "e", "forever", "v");
@@ -411,7 +325,7 @@ test_mirror_expiry (void **state)
     uint64_t rev = s_set_ttl (client, "e", "short", "300 ms", 300);
     s_catch_up (mirror, rev);
     zstore_entry_t probe;
-    s_ok (client, zstore_client_get (client, "e", "short", &probe));
+    client_fixture_ok (client, zstore_client_get (client, "e", "short", &probe));
     int64_t expires_at = (int64_t) probe.expires_at;
     zstore_entry_clear (&probe);
     const zstore_entry_t *entry = zstore_mirror_get (mirror, "e", "short");
@@ -435,7 +349,7 @@ test_mirror_expiry (void **state)
     zstore_entries_clear (&entries);
     //  The broker's purge sends expire events; the mirror still agrees.
     uint64_t removed = 0;
-    s_ok (client, zstore_client_purge (client, 0, &removed, &rev));
+    client_fixture_ok (client, zstore_client_purge (client, 0, &removed, &rev));
     assert_int_equal (removed, 2);
     s_catch_up (mirror, rev);
     s_assert_equals_broker (fixture, mirror, NULL, "e");
@@ -455,7 +369,7 @@ static void
 test_mirror_after_failures (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, "zstore\n    sync = normal\nlimits\n    events-hwm = 4\n"
+    client_fixture_start_restartable (fixture, "zstore\n    sync = normal\nlimits\n    events-hwm = 4\n"
                       "timers\n    heartbeat = 50\nhistory\n    events = 50\n");
     zstore_mirror_t *mirror = s_mirror (fixture->client, "f");
     zstore_mirror_t *ns = zstore_mirror_new_namespace (fixture->client, "ns-f");
@@ -490,7 +404,7 @@ test_mirror_after_failures (void **state)
         s_send_set (fixture->client, "ns-f:b", key, "in flight", 9);
     }
     s_collect (fixture->client);
-    s_crash_restart (fixture);
+    client_fixture_crash_restart (fixture);
     rev = s_burst (fixture->client, "f", 300, 64);
     s_catch_up (mirror, rev);
     s_assert_equals_broker (fixture, mirror, NULL, "f");
@@ -504,7 +418,7 @@ test_mirror_after_failures (void **state)
 int
 main (void)
 {
-#define TEST(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+#define TEST(name) cmocka_unit_test_setup_teardown (name, client_fixture_setup, client_fixture_teardown)
     const struct CMUnitTest tests [] = {
         TEST (test_mirror_initial_content),
         TEST (test_mirror_updates),

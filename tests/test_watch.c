@@ -9,8 +9,7 @@
 //  history after the watch's start revision, in order, nothing missing,
 //  nothing twice. No sleeps: every wait is a call with a deadline.
 
-#include "broker_harness.h"
-#include "zstore_client.h"
+#include "client_fixture.h"
 #include "zstore_watch.h"
 
 #include <pthread.h>
@@ -34,91 +33,7 @@ static const char *s_lossy_config =
     "timers\n"
     "    heartbeat = 50\n";
 
-typedef struct {
-    char *dir;
-    char *db_path;
-    char *config;
-    broker_t *broker;
-    zstore_client_t *client;
-} fixture_t;
-
-static int
-s_setup (void **state)
-{
-    fixture_t *fixture = calloc (1, sizeof (fixture_t));
-    assert_non_null (fixture);
-    fixture->dir = testkit_tempdir ();
-    fixture->db_path = testkit_path (fixture->dir, "broker.db");
-    *state = fixture;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    fixture_t *fixture = *state;
-    zstore_client_destroy (&fixture->client);
-    if (fixture->broker)
-        broker_stop (&fixture->broker, SIGTERM);
-    testkit_tempdir_remove (&fixture->dir);
-    free (fixture->db_path);
-    free (fixture->config);
-    free (fixture);
-    return 0;
-}
-
-static zstore_client_t *
-s_client (fixture_t *fixture, const char *ns)
-{
-    zstore_client_t *client = zstore_client_new (fixture->broker->requests,
-                                                 fixture->broker->events);
-    assert_non_null (client);
-    if (ns)
-        assert_int_equal (zstore_client_set_namespace (client, ns), ZSTORE_OK);
-    return client;
-}
-
-static void
-s_start (fixture_t *fixture, const char *config)
-{
-    fixture->config = config ? strdup (config) : NULL;
-    fixture->broker = broker_start (fixture->db_path, config, NULL, NULL);
-    fixture->client = s_client (fixture, NULL);
-}
-
-//  Starts the broker on fixed endpoints, for a restart on the same ones.
-static void
-s_start_fixed (fixture_t *fixture, const char *config)
-{
-    char requests [64], events [64];
-    broker_restartable_endpoints (requests, events, sizeof requests);
-    fixture->config = config ? strdup (config) : NULL;
-    fixture->broker = broker_start (fixture->db_path, config, requests, events);
-    fixture->client = s_client (fixture, NULL);
-}
-
-//  Kills the broker (SIGKILL) and starts it again on the same endpoints
-//  and database; the test's client is replaced (replies in flight died).
-static void
-s_crash_restart (fixture_t *fixture)
-{
-    char requests [256], events [256];
-    snprintf (requests, sizeof requests, "%s", fixture->broker->requests);
-    snprintf (events, sizeof events, "%s", fixture->broker->events);
-    uint64_t epoch = fixture->broker->epoch;
-    broker_stop (&fixture->broker, SIGKILL);
-    zstore_client_destroy (&fixture->client);
-    fixture->broker = broker_start (fixture->db_path, fixture->config, requests, events);
-    assert_int_not_equal (fixture->broker->epoch, epoch);
-    fixture->client = s_client (fixture, NULL);
-}
-
-static void
-s_ok (zstore_client_t *client, int code)
-{
-    if (code != ZSTORE_OK)
-        fail_msg ("%s: %s", zstore_code_name (code), zstore_client_error (client));
-}
+typedef client_fixture_t fixture_t;
 
 //  --- Writes -------------------------------------------------------------
 
@@ -126,7 +41,7 @@ static uint64_t
 s_set (zstore_client_t *client, const char *group, const char *key, const char *value)
 {
     uint64_t rev = 0;
-    s_ok (client, zstore_client_set (client, group, key, value, strlen (value), NULL, &rev));
+    client_fixture_ok (client, zstore_client_set (client, group, key, value, strlen (value), NULL, &rev));
     assert_true (rev > 0);
     return rev;
 }
@@ -135,7 +50,7 @@ static uint64_t
 s_delete (zstore_client_t *client, const char *group, const char *key)
 {
     uint64_t rev = 0;
-    s_ok (client, zstore_client_delete (client, group, key, NULL, &rev));
+    client_fixture_ok (client, zstore_client_delete (client, group, key, NULL, &rev));
     return rev;
 }
 
@@ -143,7 +58,7 @@ static uint64_t
 s_delete_group (zstore_client_t *client, const char *group)
 {
     uint64_t rev = 0;
-    s_ok (client, zstore_client_delete_group (client, group, &rev));
+    client_fixture_ok (client, zstore_client_delete_group (client, group, &rev));
     return rev;
 }
 
@@ -162,7 +77,7 @@ s_txn (zstore_client_t *client, const char *group, const char *other, int round)
     snprintf (key, sizeof key, "t%d-b", round % 7);
     assert_int_equal (zstore_txn_set (txn, group, key, value, strlen (value), NULL), ZSTORE_OK);
     uint64_t rev = 0;
-    s_ok (client, zstore_client_txn (client, txn, &rev));
+    client_fixture_ok (client, zstore_client_txn (client, txn, &rev));
     zstore_txn_destroy (&txn);
     return rev;
 }
@@ -515,9 +430,9 @@ static void
 test_watch_scopes_filter (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, NULL);
+    client_fixture_start (fixture, NULL);
     zstore_client_t *client = fixture->client;
-    zstore_client_t *tenant = s_client (fixture, "ns-a");
+    zstore_client_t *tenant = client_fixture_client (fixture, "ns-a");
 
     struct {
         const char *name;
@@ -560,7 +475,7 @@ test_watch_scopes_filter (void **state)
     zstore_write_opts_t ttl = ZSTORE_WRITE_OPTS;
     ttl.has_ttl = true;
     ttl.ttl_ms = 3600000;
-    s_ok (client, zstore_client_set (client, "g1", "k10", "ttl", 3, &ttl, NULL));
+    client_fixture_ok (client, zstore_client_set (client, "g1", "k10", "ttl", 3, &ttl, NULL));
 
     for (size_t index = 0; index < count; index++) {
         size_t seen = s_check (fixture, watches [index].watch, &watches [index].scope, start,
@@ -575,7 +490,7 @@ test_watch_scopes_filter (void **state)
     assert_non_null (key_watch);
     s_set (client, "g1", "k10", "not mine");
     s_set (client, "g10", "k1", "not mine");
-    s_ok (client, zstore_client_set (client, "g1", "k1", "mine", 4, &ttl, NULL));
+    client_fixture_ok (client, zstore_client_set (client, "g1", "k1", "mine", 4, &ttl, NULL));
     zstore_change_t change;
     assert_int_equal (zstore_watch_next (key_watch, &change, TIMEOUT), ZSTORE_OK);
     assert_int_equal (change.type, ZSTORE_CHANGE_SET);
@@ -597,7 +512,7 @@ static void
 test_watch_arguments (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, NULL);
+    client_fixture_start (fixture, NULL);
     assert_null (zstore_watch_new (NULL, "g", "k"));
     assert_null (zstore_watch_new (fixture->client, NULL, "k"));
     assert_null (zstore_watch_new (fixture->client, "g", NULL));
@@ -611,11 +526,22 @@ test_watch_arguments (void **state)
     assert_string_equal (zstore_change_type_name (ZSTORE_CHANGE_DELETE_GROUP), "delete_group");
     assert_string_equal (zstore_change_type_name (ZSTORE_CHANGE_RESYNC), "resync");
     assert_string_equal (zstore_change_type_name (ZSTORE_CHANGE_STATE), "state");
-    //  No broker on the events endpoint: no marker, NULL within the timeout.
-    broker_stop (&fixture->broker, SIGKILL);
-    zstore_client_set_timeout (fixture->client, 300);
-    assert_null (zstore_watch_new (fixture->client, "g", "*"));
-    assert_int_equal (strlen (zstore_client_error (fixture->client)) > 0, 1);
+    //  No broker on the endpoints: no marker, NULL within the timeout. (ipc
+    //  paths in our own directory: a tcp port freed by a killed broker
+    //  could be bound again by another test's broker meanwhile.)
+    char *requests = testkit_path (fixture->dir, "nobody-requests");
+    char *events = testkit_path (fixture->dir, "nobody-events");
+    char requests_endpoint [300], events_endpoint [300];
+    snprintf (requests_endpoint, sizeof requests_endpoint, "ipc://%s", requests);
+    snprintf (events_endpoint, sizeof events_endpoint, "ipc://%s", events);
+    zstore_client_t *lonely = zstore_client_new (requests_endpoint, events_endpoint);
+    assert_non_null (lonely);
+    zstore_client_set_timeout (lonely, 300);
+    assert_null (zstore_watch_new (lonely, "g", "*"));
+    assert_int_equal (strlen (zstore_client_error (lonely)) > 0, 1);
+    zstore_client_destroy (&lonely);
+    free (requests);
+    free (events);
 }
 
 //  A watch made in one thread and read in another, and one read the way an
@@ -643,7 +569,7 @@ static void
 test_watch_other_thread_and_poller (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, NULL);
+    client_fixture_start (fixture, NULL);
     reader_t reader = { s_watch (fixture->client, "t", "*"), 0, 0 };
     zstore_watch_t *polled = s_watch (fixture->client, "t", "*");
     pthread_t thread;
@@ -684,7 +610,7 @@ static void
 test_watch_tiny_hwm_burst (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, s_lossy_config);
+    client_fixture_start (fixture, s_lossy_config);
     zstore_watch_t *group = s_watch (fixture->client, "burst", "*");
     zstore_watch_t *prefix = zstore_watch_new_prefix (fixture->client, "burst", "k00");
     zstore_watch_t *all = s_watch (fixture->client, "*", "*");
@@ -723,7 +649,7 @@ static void
 test_watch_paused_reader (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, "zstore\n    sync = off\ntimers\n    heartbeat = 50\n");
+    client_fixture_start (fixture, "zstore\n    sync = off\ntimers\n    heartbeat = 50\n");
     zstore_watch_t *watch = s_watch (fixture->client, "paused", "*");
     zstore_watch_t *key = s_watch (fixture->client, "paused", "k0007");
     uint64_t start = zstore_watch_rev (watch);
@@ -740,7 +666,7 @@ static void
 test_watch_broker_restart (void **state)
 {
     fixture_t *fixture = *state;
-    s_start_fixed (fixture, "zstore\n    sync = normal\ntimers\n    heartbeat = 50\n");
+    client_fixture_start_restartable (fixture, "zstore\n    sync = normal\ntimers\n    heartbeat = 50\n");
     zstore_watch_t *group = s_watch (fixture->client, "r", "*");
     zstore_watch_t *all = s_watch (fixture->client, "*", "*");
     zstore_watch_t *key = s_watch (fixture->client, "r", "k0002");
@@ -755,7 +681,7 @@ test_watch_broker_restart (void **state)
         s_send_set (fixture->client, "r", key_name, "in flight", 9);
     }
     s_collect (fixture->client);
-    s_crash_restart (fixture);
+    client_fixture_crash_restart (fixture);
     uint64_t after_restart = s_burst (fixture->client, "r", "r2", 200, 32);
     s_set (fixture->client, "r", "k0002", "last");
     log_t expected = { 0 };
@@ -782,8 +708,8 @@ static void
 test_watch_join_during_writes (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, "zstore\n    sync = off\nlimits\n    events-hwm = 50\n");
-    zstore_client_t *writer = s_client (fixture, NULL);
+    client_fixture_start (fixture, "zstore\n    sync = off\nlimits\n    events-hwm = 50\n");
+    zstore_client_t *writer = client_fixture_client (fixture, NULL);
     for (int index = 0; index < BURST; index++) {
         char key [32];
         snprintf (key, sizeof key, "k%04d", index % 100);
@@ -814,7 +740,7 @@ static void
 test_watch_lost_last_event (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, s_lossy_config);
+    client_fixture_start (fixture, s_lossy_config);
     zstore_watch_t *group = s_watch (fixture->client, "ns-t:tail", "*");
     zstore_watch_t *key = s_watch (fixture->client, "ns-t:tail", "last");
     zstore_watch_t *all = s_watch (fixture->client, "*", "*");
@@ -887,7 +813,7 @@ static void
 test_watch_lost_tail_revealed (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, "timers\n    heartbeat = 50\n");
+    client_fixture_start (fixture, "timers\n    heartbeat = 50\n");
     zstore_watch_t *watches [] = {
         s_watch (fixture->client, "ns-t:tail", "*"),
         s_watch (fixture->client, "ns-t:tail", "last"),
@@ -930,7 +856,7 @@ static void
 test_watch_change_cut_by_loss (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, NULL);
+    client_fixture_start (fixture, NULL);
     zstore_watch_t *watch = s_watch (fixture->client, "cut", "*");
     zstore_txn_t *txn = zstore_txn_new ();
     const char *keys [] = { "a", "b", "c" };
@@ -938,7 +864,7 @@ test_watch_change_cut_by_loss (void **state)
         assert_int_equal (zstore_txn_set (txn, "cut", keys [index], keys [index], 1, NULL),
                           ZSTORE_OK);
     uint64_t rev = 0;
-    s_ok (fixture->client, zstore_client_txn (fixture->client, txn, &rev));
+    client_fixture_ok (fixture->client, zstore_client_txn (fixture->client, txn, &rev));
     zstore_txn_destroy (&txn);
     s_expect_set (watch, "cut", "a", rev);
     s_steal (watch, 'd', 0);
@@ -956,7 +882,7 @@ static void
 test_watch_history_too_old (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, "zstore\n    sync = off\nlimits\n    events-hwm = 4\n"
+    client_fixture_start (fixture, "zstore\n    sync = off\nlimits\n    events-hwm = 4\n"
                       "timers\n    heartbeat = 50\nhistory\n    events = 20\n");
     zstore_watch_t *watch = s_watch (fixture->client, "old", "*");
     s_small_queue (watch);
@@ -977,7 +903,7 @@ test_watch_history_too_old (void **state)
     assert_true (resync_rev >= last);
     zstore_entries_t entries;
     uint64_t snapshot_rev = 0;
-    s_ok (fixture->client, zstore_client_snapshot (fixture->client, NULL, "old", NULL, NULL,
+    client_fixture_ok (fixture->client, zstore_client_snapshot (fixture->client, NULL, "old", NULL, NULL,
                                                    &entries, &snapshot_rev));
     assert_int_equal (snapshot_rev, resync_rev);
     assert_int_equal (seen.size - resync - 1, entries.size);
@@ -1013,7 +939,7 @@ test_watch_history_too_old (void **state)
 int
 main (void)
 {
-#define TEST(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+#define TEST(name) cmocka_unit_test_setup_teardown (name, client_fixture_setup, client_fixture_teardown)
     const struct CMUnitTest tests [] = {
         TEST (test_watch_scopes_filter),
         TEST (test_watch_arguments),
