@@ -21,6 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  How long a write waits for another connection's lock.
+#define BUSY_TIMEOUT_MS 5000
+#define WAL_RETRY_MS 10
+
 static int
 s_exec (sqlite3 *db, const char *sql)
 {
@@ -183,9 +187,21 @@ s_set_wal (sqlite3 *db)
 {
     sqlite3_stmt *stmt = NULL;
     int rc = sqlite3_prepare_v2 (db, "PRAGMA journal_mode=WAL", -1, &stmt, NULL);
-    if (rc == SQLITE_OK) {
+    //  While another process switches a new file to WAL (or recovers its
+    //  WAL), SQLite may answer BUSY without calling the busy handler, which
+    //  would deadlock there: retry for as long as the busy timeout.
+    for (int waited = 0; rc == SQLITE_OK; waited += WAL_RETRY_MS) {
         rc = sqlite3_step (stmt);
-        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+        if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+        else
+        if ((rc & 0xff) == SQLITE_BUSY && waited < BUSY_TIMEOUT_MS) {
+            sqlite3_reset (stmt);
+            sqlite3_sleep (WAL_RETRY_MS);
+            rc = SQLITE_OK;
+            continue;
+        }
+        break;
     }
     sqlite3_finalize (stmt);
     return rc;
@@ -220,7 +236,7 @@ zstore_engine_schema_open (zstore_engine_t *self, const char *op, char **error_p
     //  Switching to WAL takes a lock: without the timeout already set, a
     //  process opening the file while another does fails at once ("database
     //  is locked"). go-store sets it after WAL and has that race.
-    sqlite3_busy_timeout (self->db, 5000);
+    sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
     if (s_set_wal (self->db) != SQLITE_OK)
         return s_open_failed (self, op, "set WAL journal mode", error_p);
     if (s_exec (self->db, "PRAGMA busy_timeout=5000") != SQLITE_OK)
