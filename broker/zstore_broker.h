@@ -56,6 +56,8 @@ typedef struct {
     uint64_t dropped;               //  frames that could not be answered
     uint64_t unroutable;            //  replies to peers gone or full
     uint64_t subscriptions;         //  subscribe messages seen on XPUB
+    uint64_t batches;               //  group commits
+    uint64_t batched;               //  requests answered by them
     zhashx_t *clients;              //  routing ids seen (keys only)
 } zstore_stats_t;
 
@@ -156,6 +158,6 @@ const char *
 //  (zstore_stats.c).
 uint32_t
     zstore_stats_write (zstore_broker_t *broker, zstore_writer_t *writer);
-#define ZSTORE_STATS_PAIRS 12
+#define ZSTORE_STATS_PAIRS 14
 
 #endif

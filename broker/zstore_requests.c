@@ -192,8 +192,12 @@ void
 zstore_inbox_commit (zstore_broker_t *broker)
 {
     zstore_inbox_t *self = broker->inbox;
-    if (zstore_engine_in_batch (broker->engine)
-    &&  zstore_engine_batch_commit (broker->engine) != ZSTORE_OK) {
+    bool batch = zstore_engine_in_batch (broker->engine);
+    if (batch) {
+        broker->stats.batches++;
+        broker->stats.batched += self->handled - self->sent;
+    }
+    if (batch && zstore_engine_batch_commit (broker->engine) != ZSTORE_OK) {
         const char *message = zstore_engine_error (broker->engine);
         zsys_error ("zstore-broker: group commit failed: %s", message);
         for (size_t index = self->sent; index < self->handled; index++)

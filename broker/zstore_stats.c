@@ -99,5 +99,9 @@ zstore_stats_write (zstore_broker_t *broker, zstore_writer_t *writer)
     zstore_write_uint (writer, zstore_snapshots_open (broker->snapshots));
     zstore_write_key (writer, "db_bytes");
     zstore_write_uint (writer, s_database_bytes (broker->config->db_path));
+    zstore_write_key (writer, "batches");
+    zstore_write_uint (writer, stats->batches);
+    zstore_write_key (writer, "batched");
+    zstore_write_uint (writer, stats->batched);
     return ZSTORE_STATS_PAIRS;
 }

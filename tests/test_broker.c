@@ -472,6 +472,7 @@ test_broker_stats (void **state)
     assert_int_equal (reply_uint (reply, "rev"), 1);
     assert_int_equal (reply_uint (reply, "clients"), 1);
     assert_true (reply_uint (reply, "db_bytes") > 0);
+    assert_true (reply_uint (reply, "batched") >= 2 * reply_uint (reply, "batches"));
     assert_int_equal (reply_uint (reply, "history_last"), 1);
     zstore_reader_destroy (&reply);
 }
