@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TIMEOUT 5000                //  ms for a pipelined reply
+
 int
 client_fixture_setup (void **state)
 {
@@ -82,4 +84,40 @@ client_fixture_ok (zstore_client_t *client, int code)
 {
     if (code != ZSTORE_OK)
         fail_msg ("%s (%d): %s", zstore_code_name (code), code, zstore_client_error (client));
+}
+
+uint64_t
+client_fixture_set (zstore_client_t *client, const char *group, const char *key,
+                    const char *value)
+{
+    uint64_t rev = 0;
+    client_fixture_ok (client, zstore_client_set (client, group, key, value, strlen (value),
+                                                  NULL, &rev));
+    assert_true (rev > 0);
+    return rev;
+}
+
+void
+client_fixture_send_set (zstore_client_t *client, const char *group, const char *key,
+                         const char *value, size_t value_size)
+{
+    zstore_request_t *request = zstore_request_new ("set");
+    zstore_request_add_str (request, "group", group);
+    zstore_request_add_str (request, "key", key);
+    zstore_request_add_bytes (request, "value", value, value_size);
+    assert_true (zstore_client_send (client, request) > 0);
+    zstore_request_destroy (&request);
+}
+
+uint64_t
+client_fixture_collect (zstore_client_t *client)
+{
+    zstore_reply_t *reply = zstore_client_recv (client, 0, TIMEOUT);
+    if (!reply)
+        fail_msg ("pipelined write: %s", zstore_client_error (client));
+    assert_int_equal (zstore_reply_status (reply), ZSTORE_OK);
+    uint64_t rev = 0;
+    assert_true (zstore_reply_uint (reply, "rev", &rev));
+    zstore_reply_destroy (&reply);
+    return rev;
 }

@@ -43,4 +43,17 @@ void
 void
     client_fixture_ok (zstore_client_t *client, int code);
 
+//  A set that must succeed; returns its revision.
+uint64_t
+    client_fixture_set (zstore_client_t *client, const char *group, const char *key,
+                        const char *value);
+
+//  Pipelined: sends a set without waiting; collects one reply (any) that
+//  must be ok, returning its revision.
+void
+    client_fixture_send_set (zstore_client_t *client, const char *group, const char *key,
+                             const char *value, size_t value_size);
+uint64_t
+    client_fixture_collect (zstore_client_t *client);
+
 #endif

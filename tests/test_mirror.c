@@ -20,15 +20,6 @@
 typedef client_fixture_t fixture_t;
 
 static uint64_t
-s_set (zstore_client_t *client, const char *group, const char *key, const char *value)
-{
-    uint64_t rev = 0;
-    client_fixture_ok (client, zstore_client_set (client, group, key, value, strlen (value), NULL, &rev));
-    assert_true (rev > 0);
-    return rev;
-}
-
-static uint64_t
 s_set_ttl (zstore_client_t *client, const char *group, const char *key, const char *value,
            int64_t ttl_ms)
 {
@@ -36,33 +27,9 @@ s_set_ttl (zstore_client_t *client, const char *group, const char *key, const ch
     opts.has_ttl = true;
     opts.ttl_ms = ttl_ms;
     uint64_t rev = 0;
-    client_fixture_ok (client, zstore_client_set (client, group, key, value, strlen (value), &opts, &rev));
+    client_fixture_ok (client, zstore_client_set (client, group, key, value, strlen (value),
+                                                  &opts, &rev));
     return rev;
-}
-
-static uint64_t
-s_collect (zstore_client_t *client)
-{
-    zstore_reply_t *reply = zstore_client_recv (client, 0, TIMEOUT);
-    if (!reply)
-        fail_msg ("pipelined write: %s", zstore_client_error (client));
-    assert_int_equal (zstore_reply_status (reply), ZSTORE_OK);
-    uint64_t rev = 0;
-    assert_true (zstore_reply_uint (reply, "rev", &rev));
-    zstore_reply_destroy (&reply);
-    return rev;
-}
-
-static void
-s_send_set (zstore_client_t *client, const char *group, const char *key, const char *value,
-            size_t size)
-{
-    zstore_request_t *request = zstore_request_new ("set");
-    zstore_request_add_str (request, "group", group);
-    zstore_request_add_str (request, "key", key);
-    zstore_request_add_bytes (request, "value", value, size);
-    assert_true (zstore_client_send (client, request) > 0);
-    zstore_request_destroy (&request);
 }
 
 //  count pipelined sets over 200 keys of group, value_size bytes each,
@@ -85,14 +52,14 @@ s_burst (zstore_client_t *client, const char *group, int count, size_t value_siz
             zstore_request_destroy (&request);
         }
         else
-            s_send_set (client, group, key, value, value_size);
+            client_fixture_send_set (client, group, key, value, value_size);
         while (zstore_client_pending (client) >= WINDOW) {
-            uint64_t rev = s_collect (client);
+            uint64_t rev = client_fixture_collect (client);
             last = rev > last ? rev : last;
         }
     }
     while (zstore_client_pending (client)) {
-        uint64_t rev = s_collect (client);
+        uint64_t rev = client_fixture_collect (client);
         last = rev > last ? rev : last;
     }
     free (value);
@@ -141,8 +108,8 @@ s_assert_equals_broker (fixture_t *fixture, zstore_mirror_t *mirror, const char 
 {
     zstore_entries_t expected, seen;
     uint64_t rev = 0;
-    client_fixture_ok (fixture->client, zstore_client_snapshot (fixture->client, ns, group, NULL, NULL,
-                                                   &expected, &rev));
+    int code = zstore_client_snapshot (fixture->client, ns, group, NULL, NULL, &expected, &rev);
+    client_fixture_ok (fixture->client, code);
     assert_int_equal (zstore_mirror_entries (mirror, &seen), ZSTORE_OK);
     if (seen.size != expected.size)
         fail_msg ("the mirror holds %zu entries, the broker %zu (at rev %llu, mirror at %llu)",
@@ -205,12 +172,12 @@ test_mirror_initial_content (void **state)
     for (int index = 0; index < 50; index++) {
         char key [16];
         snprintf (key, sizeof key, "key-%02d", index);
-        s_set (fixture->client, "m", key, key);
-        s_set (fixture->client, "m2", key, "other group");
-        s_set (tenant, "m", key, "tenant");
+        client_fixture_set (fixture->client, "m", key, key);
+        client_fixture_set (fixture->client, "m2", key, "other group");
+        client_fixture_set (tenant, "m", key, "tenant");
     }
     s_set_ttl (fixture->client, "m", "ttl", "lives an hour", 3600000);
-    uint64_t last = s_set (tenant, "m2", "x", "tenant");
+    uint64_t last = client_fixture_set (tenant, "m2", "x", "tenant");
 
     zstore_mirror_t *group = s_mirror (fixture->client, "m");
     assert_int_equal (zstore_mirror_size (group), 51);
@@ -264,15 +231,15 @@ test_mirror_updates (void **state)
     fixture_t *fixture = *state;
     client_fixture_start_restartable (fixture, NULL);
     zstore_client_t *client = fixture->client;
-    uint64_t created = s_set (client, "u", "kept", "v1");
-    s_set (client, "u", "gone", "v1");
+    uint64_t created = client_fixture_set (client, "u", "kept", "v1");
+    client_fixture_set (client, "u", "gone", "v1");
     zstore_mirror_t *mirror = s_mirror (client, "u");
     zstore_mirror_t *all = s_mirror (client, "*");
 
     //  Overwrite (create_rev stays), new key, delete, a change of several
     //  events across groups, a key in another group.
-    s_set (client, "u", "kept", "v2");
-    s_set (client, "u", "new", "v1");
+    client_fixture_set (client, "u", "kept", "v2");
+    client_fixture_set (client, "u", "new", "v1");
     uint64_t rev = 0;
     client_fixture_ok (client, zstore_client_delete (client, "u", "gone", NULL, &rev));
     zstore_txn_t *txn = zstore_txn_new ();
@@ -297,7 +264,7 @@ test_mirror_updates (void **state)
     s_catch_up (mirror, rev);
     assert_int_equal (zstore_mirror_size (mirror), 0);
     s_assert_equals_broker (fixture, mirror, NULL, "u");
-    rev = s_set (client, "u", "kept", "v3");
+    rev = client_fixture_set (client, "u", "kept", "v3");
     s_catch_up (mirror, rev);
     assert_int_equal (zstore_mirror_get (mirror, "u", "kept")->create_rev, rev);
     s_assert_equals_broker (fixture, mirror, NULL, "u");
@@ -320,7 +287,7 @@ test_mirror_expiry (void **state)
     client_fixture_start_restartable (fixture, "timers\n    purge-interval = 86400000\n");
     zstore_client_t *client = fixture->client;
     zstore_mirror_t *mirror = s_mirror (client, "e");
-    s_set (client, "e", "forever", "v");
+    client_fixture_set (client, "e", "forever", "v");
     s_set_ttl (client, "e", "dead", "already expired", 0);
     uint64_t rev = s_set_ttl (client, "e", "short", "300 ms", 300);
     s_catch_up (mirror, rev);
@@ -354,7 +321,7 @@ test_mirror_expiry (void **state)
     s_catch_up (mirror, rev);
     s_assert_equals_broker (fixture, mirror, NULL, "e");
     //  A key set again after it expired starts a new life.
-    rev = s_set (client, "e", "short", "back");
+    rev = client_fixture_set (client, "e", "short", "back");
     s_catch_up (mirror, rev);
     assert_int_equal (zstore_mirror_get (mirror, "e", "short")->create_rev, rev);
     s_assert_equals_broker (fixture, mirror, NULL, "e");
@@ -369,8 +336,9 @@ static void
 test_mirror_after_failures (void **state)
 {
     fixture_t *fixture = *state;
-    client_fixture_start_restartable (fixture, "zstore\n    sync = normal\nlimits\n    events-hwm = 4\n"
-                      "timers\n    heartbeat = 50\nhistory\n    events = 50\n");
+    client_fixture_start_restartable (fixture,
+                                      "zstore\n    sync = normal\nlimits\n    events-hwm = 4\n"
+                                      "timers\n    heartbeat = 50\nhistory\n    events = 50\n");
     zstore_mirror_t *mirror = s_mirror (fixture->client, "f");
     zstore_mirror_t *ns = zstore_mirror_new_namespace (fixture->client, "ns-f");
     assert_non_null (ns);
@@ -389,7 +357,7 @@ test_mirror_after_failures (void **state)
 
     //  The same in a namespace, mixed with a few changes read live.
     for (int round = 0; round < 3; round++) {
-        rev = s_set (fixture->client, "ns-f:a", "live", "live");
+        rev = client_fixture_set (fixture->client, "ns-f:a", "live", "live");
         s_catch_up (ns, rev);
         rev = s_burst (fixture->client, round % 2 ? "ns-f:a" : "ns-f:b", 500, 8192);
     }
@@ -400,15 +368,15 @@ test_mirror_after_failures (void **state)
     for (int index = 0; index < 300; index++) {
         char key [16];
         snprintf (key, sizeof key, "k%03d", index);
-        s_send_set (fixture->client, "f", key, "in flight", 9);
-        s_send_set (fixture->client, "ns-f:b", key, "in flight", 9);
+        client_fixture_send_set (fixture->client, "f", key, "in flight", 9);
+        client_fixture_send_set (fixture->client, "ns-f:b", key, "in flight", 9);
     }
-    s_collect (fixture->client);
+    client_fixture_collect (fixture->client);
     client_fixture_crash_restart (fixture);
     rev = s_burst (fixture->client, "f", 300, 64);
     s_catch_up (mirror, rev);
     s_assert_equals_broker (fixture, mirror, NULL, "f");
-    rev = s_set (fixture->client, "ns-f:b", "after", "restart");
+    rev = client_fixture_set (fixture->client, "ns-f:b", "after", "restart");
     s_catch_up (ns, rev);
     s_assert_equals_broker (fixture, ns, "ns-f", NULL);
     zstore_mirror_destroy (&mirror);
@@ -418,7 +386,8 @@ test_mirror_after_failures (void **state)
 int
 main (void)
 {
-#define TEST(name) cmocka_unit_test_setup_teardown (name, client_fixture_setup, client_fixture_teardown)
+#define TEST(name) \
+    cmocka_unit_test_setup_teardown (name, client_fixture_setup, client_fixture_teardown)
     const struct CMUnitTest tests [] = {
         TEST (test_mirror_initial_content),
         TEST (test_mirror_updates),

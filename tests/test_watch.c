@@ -38,15 +38,6 @@ typedef client_fixture_t fixture_t;
 //  --- Writes -------------------------------------------------------------
 
 static uint64_t
-s_set (zstore_client_t *client, const char *group, const char *key, const char *value)
-{
-    uint64_t rev = 0;
-    client_fixture_ok (client, zstore_client_set (client, group, key, value, strlen (value), NULL, &rev));
-    assert_true (rev > 0);
-    return rev;
-}
-
-static uint64_t
 s_delete (zstore_client_t *client, const char *group, const char *key)
 {
     uint64_t rev = 0;
@@ -82,32 +73,6 @@ s_txn (zstore_client_t *client, const char *group, const char *other, int round)
     return rev;
 }
 
-//  Collects one pipelined reply; returns its rev.
-static uint64_t
-s_collect (zstore_client_t *client)
-{
-    zstore_reply_t *reply = zstore_client_recv (client, 0, TIMEOUT);
-    if (!reply)
-        fail_msg ("pipelined set: %s", zstore_client_error (client));
-    assert_int_equal (zstore_reply_status (reply), ZSTORE_OK);
-    uint64_t rev = 0;
-    assert_true (zstore_reply_uint (reply, "rev", &rev));
-    zstore_reply_destroy (&reply);
-    return rev;
-}
-
-static void
-s_send_set (zstore_client_t *client, const char *group, const char *key, const char *value,
-            size_t value_size)
-{
-    zstore_request_t *request = zstore_request_new ("set");
-    zstore_request_add_str (request, "group", group);
-    zstore_request_add_str (request, "key", key);
-    zstore_request_add_bytes (request, "value", value, value_size);
-    assert_true (zstore_client_send (client, request) > 0);
-    zstore_request_destroy (&request);
-}
-
 //  count pipelined writes to group (keys cycling over 300), values of
 //  value_size bytes; every 100th a three-event transaction touching other
 //  too, and one delete. Returns the last revision.
@@ -125,14 +90,14 @@ s_burst (zstore_client_t *client, const char *group, const char *other, int coun
         int written = snprintf (value, value_size, "%d", index);
         if (written >= 0 && (size_t) written < value_size)
             value [written] = '.';
-        s_send_set (client, group, key, value, value_size);
+        client_fixture_send_set (client, group, key, value, value_size);
         if (zstore_client_pending (client) >= WINDOW) {
-            uint64_t rev = s_collect (client);
+            uint64_t rev = client_fixture_collect (client);
             last = rev > last ? rev : last;
         }
         if (index % 100 == 99) {
             while (zstore_client_pending (client)) {
-                uint64_t rev = s_collect (client);
+                uint64_t rev = client_fixture_collect (client);
                 last = rev > last ? rev : last;
             }
             last = s_txn (client, group, other, index);
@@ -143,7 +108,7 @@ s_burst (zstore_client_t *client, const char *group, const char *other, int coun
         }
     }
     while (zstore_client_pending (client)) {
-        uint64_t rev = s_collect (client);
+        uint64_t rev = client_fixture_collect (client);
         last = rev > last ? rev : last;
     }
     free (value);
@@ -462,16 +427,16 @@ test_watch_scopes_filter (void **state)
     const char *keys [] = { "k1", "k10", "k2", "x", "" };
     for (size_t group = 0; group < 6; group++)
         for (size_t key = 0; key < 5; key++)
-            s_set (client, groups [group], keys [key], groups [group]);
-    s_set (tenant, "g1", "k1", "tenant");
+            client_fixture_set (client, groups [group], keys [key], groups [group]);
+    client_fixture_set (tenant, "g1", "k1", "tenant");
     s_txn (client, "g1", "g2", 1);
     s_delete (client, "g1", "k2");
     s_delete (client, "g1", "k1");
     s_delete_group (client, "g2");
     s_delete_group (tenant, "g1");
     s_delete_group (client, "g1");
-    uint64_t again = s_set (client, "g1", "k1", "again");
-    s_set (tenant, "g1", "k1", "again");
+    uint64_t again = client_fixture_set (client, "g1", "k1", "again");
+    client_fixture_set (tenant, "g1", "k1", "again");
     zstore_write_opts_t ttl = ZSTORE_WRITE_OPTS;
     ttl.has_ttl = true;
     ttl.ttl_ms = 3600000;
@@ -488,8 +453,8 @@ test_watch_scopes_filter (void **state)
     //  g1/k1 (and g1's delete_group), with the TTL set carried over.
     zstore_watch_t *key_watch = zstore_watch_new (client, "g1", "k1");
     assert_non_null (key_watch);
-    s_set (client, "g1", "k10", "not mine");
-    s_set (client, "g10", "k1", "not mine");
+    client_fixture_set (client, "g1", "k10", "not mine");
+    client_fixture_set (client, "g10", "k1", "not mine");
     client_fixture_ok (client, zstore_client_set (client, "g1", "k1", "mine", 4, &ttl, NULL));
     zstore_change_t change;
     assert_int_equal (zstore_watch_next (key_watch, &change, TIMEOUT), ZSTORE_OK);
@@ -575,8 +540,8 @@ test_watch_other_thread_and_poller (void **state)
     pthread_t thread;
     assert_int_equal (pthread_create (&thread, NULL, s_reader, &reader), 0);
     for (int index = 0; index < 100; index++)
-        s_set (fixture->client, "t", "k", "v");
-    s_set (fixture->client, "t", "end", "v");
+        client_fixture_set (fixture->client, "t", "k", "v");
+    client_fixture_set (fixture->client, "t", "end", "v");
     assert_int_equal (pthread_join (thread, NULL), 0);
     assert_int_equal (reader.code, ZSTORE_OK);
     assert_int_equal (reader.seen, 101);
@@ -620,7 +585,7 @@ test_watch_tiny_hwm_burst (void **state)
     s_small_queue (all);
     uint64_t start = zstore_watch_rev (group);
     //  A few read live first, so losses happen mid-stream.
-    s_set (fixture->client, "burst", "k0000", "first");
+    client_fixture_set (fixture->client, "burst", "k0000", "first");
     zstore_change_t change;
     assert_int_equal (zstore_watch_next (group, &change, TIMEOUT), ZSTORE_OK);
     assert_string_equal (change.value, "first");
@@ -666,7 +631,8 @@ static void
 test_watch_broker_restart (void **state)
 {
     fixture_t *fixture = *state;
-    client_fixture_start_restartable (fixture, "zstore\n    sync = normal\ntimers\n    heartbeat = 50\n");
+    client_fixture_start_restartable (fixture,
+                                      "zstore\n    sync = normal\ntimers\n    heartbeat = 50\n");
     zstore_watch_t *group = s_watch (fixture->client, "r", "*");
     zstore_watch_t *all = s_watch (fixture->client, "*", "*");
     zstore_watch_t *key = s_watch (fixture->client, "r", "k0002");
@@ -678,12 +644,12 @@ test_watch_broker_restart (void **state)
     for (int index = 0; index < 500; index++) {
         char key_name [32];
         snprintf (key_name, sizeof key_name, "k%04d", index % 10);
-        s_send_set (fixture->client, "r", key_name, "in flight", 9);
+        client_fixture_send_set (fixture->client, "r", key_name, "in flight", 9);
     }
-    s_collect (fixture->client);
+    client_fixture_collect (fixture->client);
     client_fixture_crash_restart (fixture);
     uint64_t after_restart = s_burst (fixture->client, "r", "r2", 200, 32);
-    s_set (fixture->client, "r", "k0002", "last");
+    client_fixture_set (fixture->client, "r", "k0002", "last");
     log_t expected = { 0 };
     s_history (fixture, &(scope_t) { .group = "r" }, start, &expected);
     assert_true (expected.items [expected.size - 1].rev > after_restart);
@@ -713,16 +679,16 @@ test_watch_join_during_writes (void **state)
     for (int index = 0; index < BURST; index++) {
         char key [32];
         snprintf (key, sizeof key, "k%04d", index % 100);
-        s_send_set (writer, "join", key, key, strlen (key));
+        client_fixture_send_set (writer, "join", key, key, strlen (key));
     }
-    s_collect (writer);                     //  the broker is at it
+    client_fixture_collect (writer);                     //  the broker is at it
     zstore_watch_t *group = s_watch (fixture->client, "join", "*");
     zstore_watch_t *all = s_watch (fixture->client, "*", "*");
     uint64_t group_start = zstore_watch_rev (group), all_start = zstore_watch_rev (all);
     uint64_t last = 0;
     while (zstore_client_pending (writer))
-        last = s_collect (writer);
-    last = s_set (writer, "join", "end", "end");
+        last = client_fixture_collect (writer);
+    last = client_fixture_set (writer, "join", "end", "end");
     assert_true (group_start < last && all_start < last);
     s_check (fixture, group, &(scope_t) { .group = "join" }, group_start, "group");
     s_check (fixture, all, &(scope_t) { 0 }, all_start, "everything");
@@ -752,7 +718,7 @@ test_watch_lost_last_event (void **state)
     s_small_queue (ns);
     uint64_t start = zstore_watch_rev (group);
     s_burst (fixture->client, "ns-t:tail", "other", BURST, BURST_VALUE);
-    s_set (fixture->client, "ns-t:tail", "last", "last");
+    client_fixture_set (fixture->client, "ns-t:tail", "last", "last");
     s_check (fixture, group, &(scope_t) { .group = "ns-t:tail" }, start, "group");
     s_check (fixture, key, &(scope_t) { .group = "ns-t:tail", .key = "last" }, start, "key");
     s_check (fixture, all, &(scope_t) { 0 }, start, "everything");
@@ -822,13 +788,13 @@ test_watch_lost_tail_revealed (void **state)
     };
     const char beacons [] = { 'b', 'b', 'n', 0 };
     size_t count = sizeof watches / sizeof watches [0];
-    uint64_t rev = s_set (fixture->client, "ns-t:tail", "last", "live");
+    uint64_t rev = client_fixture_set (fixture->client, "ns-t:tail", "last", "live");
     for (size_t index = 0; index < count; index++) {
         assert_non_null (watches [index]);
         s_expect_set (watches [index], "ns-t:tail", "last", rev);
     }
     //  The last event lost: the next beacon (heartbeat) shows a count beyond.
-    rev = s_set (fixture->client, "ns-t:tail", "last", "stolen");
+    rev = client_fixture_set (fixture->client, "ns-t:tail", "last", "stolen");
     for (size_t index = 0; index < count; index++) {
         s_steal (watches [index], 'd', 0);
         s_expect_set (watches [index], "ns-t:tail", "last", rev);
@@ -836,10 +802,10 @@ test_watch_lost_tail_revealed (void **state)
     }
     //  One event read live (the group is dirty), the next one lost with the
     //  beacon that would have told: the heartbeat after shows it missing.
-    rev = s_set (fixture->client, "ns-t:tail", "last", "live again");
+    rev = client_fixture_set (fixture->client, "ns-t:tail", "last", "live again");
     for (size_t index = 0; index < count; index++)
         s_expect_set (watches [index], "ns-t:tail", "last", rev);
-    rev = s_set (fixture->client, "ns-t:tail", "last", "stolen again");
+    rev = client_fixture_set (fixture->client, "ns-t:tail", "last", "stolen again");
     for (size_t index = 0; index < count; index++) {
         s_steal (watches [index], 'd', beacons [index]);
         s_expect_set (watches [index], "ns-t:tail", "last", rev);
@@ -903,8 +869,9 @@ test_watch_history_too_old (void **state)
     assert_true (resync_rev >= last);
     zstore_entries_t entries;
     uint64_t snapshot_rev = 0;
-    client_fixture_ok (fixture->client, zstore_client_snapshot (fixture->client, NULL, "old", NULL, NULL,
-                                                   &entries, &snapshot_rev));
+    int code = zstore_client_snapshot (fixture->client, NULL, "old", NULL, NULL, &entries,
+                                       &snapshot_rev);
+    client_fixture_ok (fixture->client, code);
     assert_int_equal (snapshot_rev, resync_rev);
     assert_int_equal (seen.size - resync - 1, entries.size);
     for (size_t index = 0; index < entries.size; index++) {
@@ -924,7 +891,7 @@ test_watch_history_too_old (void **state)
     //  Live again: a few changes, all within the history kept.
     size_t live = seen.size;
     for (int index = 0; index < 5; index++)
-        s_set (fixture->client, "old", "after", "resync");
+        client_fixture_set (fixture->client, "old", "after", "resync");
     s_delete_group (fixture->client, "old");
     log_t expected = { 0 };
     s_history (fixture, &(scope_t) { .group = "old" }, resync_rev, &expected);
@@ -939,7 +906,8 @@ test_watch_history_too_old (void **state)
 int
 main (void)
 {
-#define TEST(name) cmocka_unit_test_setup_teardown (name, client_fixture_setup, client_fixture_teardown)
+#define TEST(name) \
+    cmocka_unit_test_setup_teardown (name, client_fixture_setup, client_fixture_teardown)
     const struct CMUnitTest tests [] = {
         TEST (test_watch_scopes_filter),
         TEST (test_watch_arguments),
