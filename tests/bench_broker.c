@@ -21,6 +21,7 @@
 
 #include <czmq.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -157,8 +158,8 @@ static void
 s_load_send (load_t *self, int client, int slot)
 {
     const options_t *options = self->options;
-    int64_t key = self->sequential ? self->next_key++
-                                   : (int64_t) (rand_r (&self->random_state) % (unsigned) options->keys);
+    unsigned draw = (unsigned) rand_r (&self->random_state);
+    int64_t key = self->sequential ? self->next_key++ : (int64_t) (draw % (unsigned) options->keys);
     bool get = (int) (rand_r (&self->random_state) % 100) < self->get_percent;
     uint64_t id = ((uint64_t) client << SLOT_BITS) | (uint64_t) slot;
     s_write_request (&self->writer, id, get ? "get" : "set", key, self->value,
@@ -181,7 +182,8 @@ s_load_receive (load_t *self, int client, zmq_msg_t *message)
     zstore_fields_t fields;
     zstore_fields_init (&fields, zstore_reader_root (reply));
     uint64_t id = 0, status = 0;
-    if (!zstore_fields_uint (&fields, "id", &id) || !zstore_fields_uint (&fields, "status", &status))
+    if (!zstore_fields_uint (&fields, "id", &id)
+    ||  !zstore_fields_uint (&fields, "status", &status))
         s_die (fields.error);
     zstore_reader_destroy (&reply);
     if (status != ZSTORE_STATUS_OK && status != ZSTORE_STATUS_NOT_FOUND)
@@ -439,7 +441,8 @@ s_run_events (const options_t *options, void *context)
     run.items [0] = (zmq_pollitem_t) { run.writer_socket, 0, ZMQ_POLLIN, 0 };
     for (int index = 0; index < options->subscribers; index++) {
         s_subscriber_start (&run.subscribers [index], context, options->events, index);
-        run.items [index + 1] = (zmq_pollitem_t) { run.subscribers [index].socket, 0, ZMQ_POLLIN, 0 };
+        void *socket = run.subscribers [index].socket;
+        run.items [index + 1] = (zmq_pollitem_t) { socket, 0, ZMQ_POLLIN, 0 };
     }
     int64_t start = s_now_ns ();
     s_events_loop (&run);
@@ -523,33 +526,55 @@ s_usage (void)
     exit (2);
 }
 
+//  The options: each sets one field, text or number.
+typedef struct {
+    const char *name;
+    size_t offset;                  //  of the field in options_t
+    enum { TEXT, INT, INT64 } kind;
+} option_t;
+
+#define FIELD(name) offsetof (options_t, name)
+
+static const option_t s_options [] = {
+    { "--mode", FIELD (mode), TEXT },           { "--requests", FIELD (requests), TEXT },
+    { "--events", FIELD (events), TEXT },       { "--db", FIELD (db), TEXT },
+    { "--sync", FIELD (sync), TEXT },           { "--clients", FIELD (clients), INT },
+    { "--inflight", FIELD (inflight), INT },    { "--ops", FIELD (ops), INT64 },
+    { "--keys", FIELD (keys), INT64 },          { "--value-size", FIELD (value_size), INT },
+    { "--rate", FIELD (rate), INT },            { "--subscribers", FIELD (subscribers), INT },
+    { "--ttl", FIELD (ttl_ms), INT64 },
+};
+
+static void
+s_set_option (options_t *options, const char *name, const char *value)
+{
+    for (size_t index = 0; index < sizeof s_options / sizeof s_options [0]; index++) {
+        const option_t *option = &s_options [index];
+        if (strcmp (option->name, name) != 0)
+            continue;
+        char *field = (char *) options + option->offset;
+        if (option->kind == TEXT)
+            *(const char **) field = value;
+        else
+        if (option->kind == INT)
+            *(int *) field = atoi (value);
+        else
+            *(int64_t *) field = atoll (value);
+        return;
+    }
+    s_usage ();
+}
+
 static void
 s_parse (options_t *options, int argc, char *argv [])
 {
     *options = (options_t) { .mode = "set", .clients = 50, .inflight = 1, .ops = 200000,
                              .keys = 100000, .value_size = 64, .rate = 10000,
                              .subscribers = 10, .sync = "full", .ttl_ms = 0 };
-    for (int index = 1; index < argc; index++) {
-        const char *name = argv [index];
-        const char *value = index + 1 < argc ? argv [index + 1] : NULL;
-        if (!value || strncmp (name, "--", 2) != 0)
+    for (int index = 1; index < argc; index += 2) {
+        if (index + 1 >= argc)
             s_usage ();
-        index++;
-        if      (!strcmp (name, "--mode"))        options->mode = value;
-        else if (!strcmp (name, "--requests"))    options->requests = value;
-        else if (!strcmp (name, "--events"))      options->events = value;
-        else if (!strcmp (name, "--db"))          options->db = value;
-        else if (!strcmp (name, "--sync"))        options->sync = value;
-        else if (!strcmp (name, "--clients"))     options->clients = atoi (value);
-        else if (!strcmp (name, "--inflight"))    options->inflight = atoi (value);
-        else if (!strcmp (name, "--ops"))         options->ops = atoll (value);
-        else if (!strcmp (name, "--keys"))        options->keys = atoll (value);
-        else if (!strcmp (name, "--value-size"))  options->value_size = atoi (value);
-        else if (!strcmp (name, "--rate"))        options->rate = atoi (value);
-        else if (!strcmp (name, "--subscribers")) options->subscribers = atoi (value);
-        else if (!strcmp (name, "--ttl"))         options->ttl_ms = atoll (value);
-        else
-            s_usage ();
+        s_set_option (options, argv [index], argv [index + 1]);
     }
     if (options->clients < 1 || options->clients > MAX_CLIENTS || options->inflight < 1
     ||  options->inflight >= (1 << SLOT_BITS) || options->ops < 1 || options->keys < 1
@@ -557,25 +582,39 @@ s_parse (options_t *options, int argc, char *argv [])
         s_usage ();
 }
 
+static void
+s_run_engine_mode (const options_t *options, void *context)
+{
+    (void) context;
+    s_run_engine (options);
+}
+
+static const struct {
+    const char *name;
+    void (*run) (const options_t *options, void *context);
+    bool needs_broker;
+} s_modes [] = {
+    { "set", s_run_requests, true },            { "get", s_run_requests, true },
+    { "mix", s_run_requests, true },            { "purge", s_run_requests, true },
+    { "events", s_run_events, true },           { "engine", s_run_engine_mode, false },
+};
+
 int
 main (int argc, char *argv [])
 {
     options_t options;
     s_parse (&options, argc, argv);
-    if (strcmp (options.mode, "engine") == 0) {
-        s_run_engine (&options);
+    for (size_t index = 0; index < sizeof s_modes / sizeof s_modes [0]; index++) {
+        if (strcmp (s_modes [index].name, options.mode) != 0)
+            continue;
+        if (s_modes [index].needs_broker && !options.requests)
+            s_usage ();
+        void *context = s_modes [index].needs_broker ? zmq_ctx_new () : NULL;
+        s_modes [index].run (&options, context);
+        if (context)
+            zmq_ctx_term (context);
         return 0;
     }
-    if (!options.requests)
-        s_usage ();
-    void *context = zmq_ctx_new ();
-    if (strcmp (options.mode, "events") == 0)
-        s_run_events (&options, context);
-    else if (strcmp (options.mode, "set") == 0 || strcmp (options.mode, "get") == 0
-         ||  strcmp (options.mode, "mix") == 0 || strcmp (options.mode, "purge") == 0)
-        s_run_requests (&options, context);
-    else
-        s_usage ();
-    zmq_ctx_term (context);
-    return 0;
+    s_usage ();
+    return 2;
 }
