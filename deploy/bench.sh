@@ -91,12 +91,30 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 printf '%-44s %12s %12s %8s  %s\n' "row" "zstore/s" "redis/s" "ratio" "zstore latency (us)"
 
+# --- the transport's ceiling ---------------------------------------------------
+# A bare libzmq ROUTER that decodes each request and answers at once (no
+# engine): what any broker on libzmq can do here with this load generator.
+stop_broker
+exec {out}< <(exec "$BENCH" --mode echo-server --requests 'tcp://127.0.0.1:*')
+BROKER_PID=$!
+while read -r -t 30 -u "$out" line; do
+    case "$line" in
+        "bench_broker: requests "*) REQ=${line#bench_broker: requests } ;;
+        "bench_broker: ready"*) break ;;
+    esac
+done
+out=$("$BENCH" --mode set --requests "$REQ" --clients 50 --inflight 1 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
+ECHO=$(field ops_per_sec <<<"$out"); lat="p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
+start_redis memory; r=$(redis_rps set 50 1 "$N_SET")
+row "bare libzmq ROUTER echo, 50 clients x 1" "$ECHO" "$r" "$(ratio "$ECHO" "$r")" "$lat"
+stop_redis
+
 # --- memory rows --------------------------------------------------------------
 start_broker --db :memory:
 out=$("$BENCH" --mode set --requests "$REQ" --clients 50 --inflight 1 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
 z=$(field ops_per_sec <<<"$out"); lat="p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
 start_redis memory; r=$(redis_rps set 50 1 "$N_SET")
-row "set, memory, 50 clients x 1" "$z" "$r" "$(ratio "$z" "$r")" "$lat"
+row "set, memory, 50 clients x 1" "$z" "$r" "$(ratio "$z" "$r")" "$lat; $(ratio "$z" "$ECHO") of echo"
 
 out=$("$BENCH" --mode get --requests "$REQ" --clients 50 --inflight 1 --ops "$N_GET" --keys "$KEYS" --value-size "$VALUE")
 z=$(field ops_per_sec <<<"$out"); lat="p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"

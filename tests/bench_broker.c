@@ -12,6 +12,7 @@
     bench_broker --mode events --requests EP --events EP [--rate R]
                  [--subscribers S] [--ops N] [--value-size V]
     bench_broker --mode engine --db FILE [--sync full|normal|off] [--ops N]
+    bench_broker --mode echo-server --requests EP    (a bare ROUTER: the ceiling)
 
     Output: one line per run, "name value" pairs, easy to grep or parse.
 */
@@ -20,11 +21,14 @@
 #include "zstore_proto.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #define GROUP "bench"
 #define MAX_CLIENTS 1024
@@ -196,29 +200,62 @@ s_load_receive (load_t *self, int client, zmq_msg_t *message)
         s_load_send (self, client, slot);
 }
 
+//  Reads every reply waiting on one client until libzmq says none is left.
+//  ZMQ_FD only signals that the socket's state may have changed, so the
+//  socket is drained and ZMQ_EVENTS asked before epoll is trusted again.
+static void
+s_load_drain (load_t *self, int client, zmq_msg_t *message)
+{
+    void *socket = self->sockets [client];
+    while (true) {
+        while (zmq_msg_recv (message, socket, ZMQ_DONTWAIT) >= 0)
+            s_load_receive (self, client, message);
+        int events = 0;
+        size_t size = sizeof events;
+        if (zmq_getsockopt (socket, ZMQ_EVENTS, &events, &size) || !(events & ZMQ_POLLIN))
+            return;
+    }
+}
+
+//  epoll over the sockets' ZMQ_FDs: one wake-up costs what is ready, not
+//  what is connected, so the generator stays light beside the broker it
+//  shares the machine with (zmq_poll walks every socket on every call).
 static void
 s_load_run (load_t *self)
 {
     const options_t *options = self->options;
-    zmq_pollitem_t items [MAX_CLIENTS];
-    for (int client = 0; client < options->clients; client++)
-        items [client] = (zmq_pollitem_t) { self->sockets [client], 0, ZMQ_POLLIN, 0 };
+    int poller = epoll_create1 (EPOLL_CLOEXEC);
+    if (poller < 0)
+        s_die ("epoll_create1 failed");
+    for (int client = 0; client < options->clients; client++) {
+        int fd;
+        size_t size = sizeof fd;
+        zmq_getsockopt (self->sockets [client], ZMQ_FD, &fd, &size);
+        struct epoll_event event = { .events = EPOLLIN, .data.u32 = (uint32_t) client };
+        if (epoll_ctl (poller, EPOLL_CTL_ADD, fd, &event))
+            s_die ("epoll_ctl failed");
+    }
     for (int client = 0; client < options->clients; client++)
         for (int slot = 0; slot < options->inflight && self->sent < options->ops; slot++)
             s_load_send (self, client, slot);
     zmq_msg_t message;
     zmq_msg_init (&message);
+    //  A socket signals its fd only after a read found it empty: read each
+    //  once before trusting epoll.
+    for (int client = 0; client < options->clients; client++)
+        s_load_drain (self, client, &message);
+    struct epoll_event ready [MAX_CLIENTS];
     while (self->done < self->sent) {
-        if (zmq_poll (items, options->clients, 10000) <= 0)
+        int count = epoll_wait (poller, ready, MAX_CLIENTS, 10000);
+        if (count < 0 && errno == EINTR)
+            continue;
+        if (count <= 0)
             s_die ("no reply for 10 s");
-        for (int client = 0; client < options->clients; client++) {
-            if (!(items [client].revents & ZMQ_POLLIN))
-                continue;
-            while (zmq_msg_recv (&message, self->sockets [client], ZMQ_DONTWAIT) >= 0)
-                s_load_receive (self, client, &message);
-        }
+        for (int index = 0; index < count; index++)
+            s_load_drain (self, (int) ready [index].data.u32, &message);
     }
     zmq_msg_close (&message);
+    close (poller);
 }
 
 static load_t *
@@ -504,13 +541,77 @@ s_run_engine (const options_t *options)
     zstore_engine_destroy (&engine);
 }
 
+//  --- Echo server ------------------------------------------------------------
+
+//  The transport's ceiling on this machine: a bare libzmq ROUTER, set up
+//  like the broker's, that decodes each request and answers {id, status 0}
+//  at once; no engine, no batching. Bound at --requests, it serves until
+//  a signal ends the process. The same load against it and against the broker shows what
+//  the broker itself costs.
+static void
+s_echo_answer (void *router, zmq_msg_t *frames, int count, zstore_writer_t *reply)
+{
+    zstore_reader_t *reader = zstore_reader_new (zmq_msg_data (&frames [count - 1]),
+                                                 zmq_msg_size (&frames [count - 1]), NULL);
+    zstore_fields_t fields;
+    zstore_fields_init (&fields, reader ? zstore_reader_root (reader) : NULL);
+    zstore_writer_reset (reply);
+    zstore_reply_begin (reply, reader ? zstore_fields_find (&fields, "id") : NULL,
+                        ZSTORE_STATUS_OK, NULL, 0);
+    zstore_reader_destroy (&reader);
+    for (int index = 0; index < count - 1; index++)
+        zmq_send (router, zmq_msg_data (&frames [index]), zmq_msg_size (&frames [index]),
+                  ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send (router, reply->buffer.data, reply->buffer.size, ZMQ_DONTWAIT);
+}
+
+static void
+s_run_echo_server (const options_t *options, void *context)
+{
+    void *router = zmq_socket (context, ZMQ_ROUTER);
+    int on = 1, hwm = 10000;
+    zmq_setsockopt (router, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
+    zmq_setsockopt (router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    if (zmq_bind (router, options->requests))
+        s_die ("cannot bind --requests");
+    char endpoint [256];
+    size_t size = sizeof endpoint;
+    zmq_getsockopt (router, ZMQ_LAST_ENDPOINT, endpoint, &size);
+    printf ("bench_broker: requests %s\nbench_broker: ready\n", endpoint);
+    fflush (stdout);
+    zstore_writer_t reply;
+    zstore_writer_init (&reply);
+    zmq_msg_t frames [3];
+    for (int index = 0; index < 3; index++)
+        zmq_msg_init (&frames [index]);
+    bool serving = true;
+    while (serving) {                   //  until a signal ends the process
+        int count = 0, more = 1;
+        while (more) {
+            zmq_msg_t *frame = &frames [count < 3 ? count : 2];
+            if (zmq_msg_recv (frame, router, 0) < 0) {
+                serving = errno == EINTR;
+                break;
+            }
+            more = zmq_msg_more (frame);
+            count += count < 3;
+        }
+        if (!more && count >= 2)
+            s_echo_answer (router, frames, count, &reply);
+    }
+    for (int index = 0; index < 3; index++)
+        zmq_msg_close (&frames [index]);
+    zstore_writer_free (&reply);
+    zmq_close (router);
+}
+
 //  --- Options ----------------------------------------------------------------
 
 static void
 s_usage (void)
 {
     fprintf (stderr,
-             "usage: bench_broker --mode set|get|mix|purge|events|engine [options]\n"
+             "usage: bench_broker --mode set|get|mix|purge|events|engine|echo-server [options]\n"
              "  --requests EP      broker request endpoint (all but engine)\n"
              "  --events EP        broker event endpoint (events)\n"
              "  --clients C        connections (default 50)\n"
@@ -597,6 +698,7 @@ static const struct {
     { "set", s_run_requests, true },            { "get", s_run_requests, true },
     { "mix", s_run_requests, true },            { "purge", s_run_requests, true },
     { "events", s_run_events, true },           { "engine", s_run_engine_mode, false },
+    { "echo-server", s_run_echo_server, true },
 };
 
 int

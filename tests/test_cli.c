@@ -843,6 +843,8 @@ test_snapshot_stats_ping (void **state)
     snprintf (text, sizeof text, "\nrev %llu\n", (unsigned long long) rev);
     assert_contains (run->out, text);
     assert_contains (run->out, "uptime_ms ");
+    assert_contains (run->out, "\nbatches ");
+    assert_contains (run->out, "\nbatched ");
     assert_int_equal (cli (run, broker, "stats", "--json", NULL), 0);
     assert_json_object (run->out);
     assert_contains (run->out, "\"requests\"");
