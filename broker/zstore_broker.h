@@ -123,6 +123,7 @@ typedef struct {
     zstore_writer_t scratch;        //  nested results (transactions, lists)
     zstore_buffer_t name;           //  "<ns>:<group>" for the current request
     int purge_timer;                //  a pending purge continuation, or -1
+    int64_t purge_rows;             //  rows of the next step (s_purge_adapt)
     zstore_inbox_t *inbox;          //  the requests being handled
 } zstore_broker_t;
 

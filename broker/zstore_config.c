@@ -39,6 +39,8 @@ static const s_setting_t s_settings [] = {
     { "timers/heartbeat", NULL, KIND_NUMBER, FIELD (heartbeat), 10, 3600000 },
     { "timers/purge-interval", NULL, KIND_NUMBER, FIELD (purge_interval), 1, 86400000 },
     { "timers/purge-chunk", NULL, KIND_NUMBER, FIELD (purge_chunk), 1, 1000000 },
+    { "timers/purge-budget", NULL, KIND_NUMBER, FIELD (purge_budget), 1, 60000 },
+    { "timers/checkpoint", NULL, KIND_NUMBER, FIELD (checkpoint), 0, 3600000 },
     { "history/events", NULL, KIND_NUMBER, FIELD (history), 0, 1000000000 },
 };
 
@@ -67,6 +69,8 @@ zstore_config_new (void)
     self->heartbeat = 1000;
     self->purge_interval = 1000;
     self->purge_chunk = 1000;
+    self->purge_budget = 2;
+    self->checkpoint = 100;
     self->history = 100000;
     if (!self->db_path || !self->requests_endpoint || !self->events_endpoint)
         zstore_config_destroy (&self);

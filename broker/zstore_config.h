@@ -33,7 +33,9 @@ typedef struct {
     int64_t snapshot_idle;          //  limits/snapshot-idle, ms
     int64_t heartbeat;              //  timers/heartbeat, ms
     int64_t purge_interval;         //  timers/purge-interval, ms
-    int64_t purge_chunk;            //  timers/purge-chunk, rows per step
+    int64_t purge_chunk;            //  timers/purge-chunk, most rows per step
+    int64_t purge_budget;           //  timers/purge-budget, ms a step aims at
+    int64_t checkpoint;             //  timers/checkpoint, ms, 0 = in the commit
     int64_t history;                //  history/events
     zstore_quota_config_t *quotas;  //  namespaces/<name>/max-keys, max-groups
     size_t quota_count;

@@ -99,8 +99,10 @@ s_open_engine (zstore_broker_t *self, char **error_p)
         free (error);
         return -1;
     }
+    //  Checkpoints off the request path: no commit waits for one.
     if (zstore_engine_set_synchronous (self->engine, self->config->sync)
-    ||  zstore_engine_set_history_limit (self->engine, self->config->history)) {
+    ||  zstore_engine_set_history_limit (self->engine, self->config->history)
+    ||  zstore_engine_set_background_checkpoints (self->engine, (int) self->config->checkpoint)) {
         *error_p = s_error ("%s", zstore_engine_error (self->engine));
         return -1;
     }
@@ -209,6 +211,24 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  The rows of the next step, so that a step takes about the budget: a
+//  request that arrives during a step waits for it, so the step's time,
+//  not its rows, is what must be bounded. Halved when over the budget,
+//  grown by a quarter when well under, within [1, purge-chunk].
+static void
+s_purge_adapt (zstore_broker_t *self, int64_t removed, int64_t elapsed_us)
+{
+    int64_t budget_us = self->config->purge_budget * 1000;
+    int64_t rows = self->purge_rows;
+    if (elapsed_us > budget_us)
+        rows = rows / 2;
+    else
+    if (removed == rows && elapsed_us < budget_us / 2)
+        rows = rows + rows / 4 + 1;
+    self->purge_rows = rows < 1 ? 1 : rows > self->config->purge_chunk ? self->config->purge_chunk
+                                                                        : rows;
+}
+
 //  One bounded purge step; if it was full, the next step is scheduled at
 //  once, so requests waiting in between are served between steps.
 static int
@@ -217,11 +237,17 @@ s_on_purge (zloop_t *loop, int timer_id, void *arg)
     zstore_broker_t *self = arg;
     if (timer_id == self->purge_timer)
         self->purge_timer = -1;
-    int64_t removed = 0;
-    if (zstore_engine_purge_expired_step (self->engine, self->config->purge_chunk, &removed))
+    //  Start small: the first step of a round must not be the stall.
+    if (self->purge_rows < 1)
+        self->purge_rows = self->config->purge_chunk < 64 ? self->config->purge_chunk : 64;
+    int64_t rows = self->purge_rows, removed = 0;
+    int64_t started = zclock_usecs ();
+    if (zstore_engine_purge_expired_step (self->engine, rows, &removed)) {
         zsys_warning ("zstore-broker: purge: %s", zstore_engine_error (self->engine));
-    else
-    if (removed == self->config->purge_chunk && self->purge_timer < 0)
+        return 0;
+    }
+    s_purge_adapt (self, removed, zclock_usecs () - started);
+    if (removed == rows && self->purge_timer < 0)
         self->purge_timer = zloop_timer (loop, 1, 1, s_on_purge, self);
     return 0;
 }

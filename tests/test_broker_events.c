@@ -1402,7 +1402,9 @@ static void
 test_events_purge_emits_expire (void **state)
 {
     fixture_t *fixture = *state;
-    s_start (fixture, "timers\n    purge-interval = 20\n    purge-chunk = 3\n");
+    //  A budget no step exceeds: the steps are purge-chunk rows each.
+    s_start (fixture, "timers\n    purge-interval = 20\n    purge-chunk = 3\n"
+                      "    purge-budget = 60000\n");
     const scope_t scope = { SCOPE_GROUP, B ("purge"), B ("") };
     zstore_buffer_t prefix;
     zstore_buffer_init (&prefix);

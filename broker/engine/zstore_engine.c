@@ -209,6 +209,7 @@ zstore_engine_close (zstore_engine_t *self)
     if (!self || !self->db)
         return ZSTORE_OK;
     zstore_engine_change_abandon (self);
+    zstore_engine_checkpoint_stop (self);
     for (int index = 0; index < STMT_COUNT_STATEMENTS; index++) {
         sqlite3_finalize (self->statements [index]);
         self->statements [index] = NULL;

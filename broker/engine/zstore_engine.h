@@ -176,6 +176,27 @@ uint64_t
 int
     zstore_engine_set_synchronous (zstore_engine_t *self, zstore_sync_t mode);
 
+//  Background checkpoints (zstore_engine_checkpoint.c): a thread with its
+//  own connection copies the WAL into the database every interval_ms, and
+//  this handle's commits stop checkpointing, so no request waits for one.
+//  0 turns them off (SQLite's own, in the commit, again). A memory
+//  database has no WAL: nothing to do.
+int
+    zstore_engine_set_background_checkpoints (zstore_engine_t *self, int interval_ms);
+
+typedef struct {
+    uint64_t runs;                  //  checkpoints attempted
+    uint64_t failures;              //  that failed (BUSY is not a failure)
+    uint64_t wal_frames;            //  frames in the WAL at the last one
+    uint64_t copied;                //  of those, in the database after it
+} zstore_checkpoint_stats_t;
+
+//  The background checkpoints' counters, once more than after_runs ran or
+//  timeout_ms passed; false if no more ran (or they are off).
+bool
+    zstore_engine_checkpoint_stats (zstore_engine_t *self, uint64_t after_runs, int timeout_ms,
+                                    zstore_checkpoint_stats_t *stats);
+
 void
     zstore_engine_set_clock (zstore_engine_t *self, zstore_clock_fn *clock, void *arg);
 

@@ -86,6 +86,8 @@ typedef struct {
     void *arg;
 } zstore_sink_t;
 
+typedef struct _zstore_checkpointer_t zstore_checkpointer_t;
+
 struct _zstore_engine_t {
     sqlite3 *db;                    //  NULL once closed
     char *path;                     //  as given to zstore_engine_new
@@ -124,6 +126,7 @@ struct _zstore_engine_t {
     int next_sink_id;
 
     int64_t history_limit;          //  events to keep in zstore_history, 0 = none
+    zstore_checkpointer_t *checkpointer;    //  background checkpoints, or NULL
 };
 
 //  A [lower, upper) byte range of names starting with a prefix. upper is
@@ -204,6 +207,10 @@ int
 //  Drops the open change (closing the engine).
 void
     zstore_engine_change_abandon (zstore_engine_t *self);
+
+//  Stops the background checkpoints (zstore_engine_checkpoint.c), if on.
+void
+    zstore_engine_checkpoint_stop (zstore_engine_t *self);
 
 //  --- zstore_engine_revision.c ---
 //  At open, inside the schema's write transaction: gives unrevised rows a
