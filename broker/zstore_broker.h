@@ -5,6 +5,7 @@
       zstore_broker_main.c  the zstore-broker command: config, signals, run
       zstore_server.c       sockets, the event loop, subscriptions, timers
       zstore_requests.c     requests in, group commit, replies out
+      zstore_flusher.c      the durable mode's WAL flushes, on a thread
       zstore_dispatch.c     the operation table: a request map -> engine calls
       zstore_publisher.c    events, sequences, heartbeats, beacons, sync markers
       zstore_snapshots.c    open snapshots: ids, pages, idle expiry
@@ -58,6 +59,7 @@ typedef struct {
     uint64_t subscriptions;         //  subscribe messages seen on XPUB
     uint64_t batches;               //  group commits
     uint64_t batched;               //  requests answered by them
+    uint64_t held;                  //  replies that waited for a flush
     zhashx_t *clients;              //  routing ids seen (keys only)
 } zstore_stats_t;
 
@@ -90,6 +92,37 @@ void
 size_t
     zstore_snapshots_open (zstore_snapshots_t *self);
 
+//  --- Flusher (zstore_flusher.c): the durable mode's WAL flushes ----------
+
+typedef struct _zstore_flusher_t zstore_flusher_t;
+
+//  Takes the WAL file (flushing it once now: revision, the last committed,
+//  is on disk from the start); NULL if that flush or the thread failed.
+zstore_flusher_t *
+    zstore_flusher_new (zstore_wal_file_t *wal, uint64_t revision);
+void
+    zstore_flusher_destroy (zstore_flusher_t **self_p);
+//  The actor's pipe: readable when a flush returned (zstore_flusher_on_answer).
+zsock_t *
+    zstore_flusher_sock (zstore_flusher_t *self);
+//  Asks for every commit up to revision to be flushed; a flush starts now
+//  unless one is in flight (then the next one, when it returns, covers it).
+void
+    zstore_flusher_request (zstore_flusher_t *self, uint64_t revision);
+//  Takes a flush's answer and starts the next if more was asked; returns
+//  0 or the flush's errno.
+int
+    zstore_flusher_on_answer (zstore_flusher_t *self);
+//  The highest revision known to be on disk.
+uint64_t
+    zstore_flusher_flushed (zstore_flusher_t *self);
+uint64_t
+    zstore_flusher_flushes (zstore_flusher_t *self);
+//  Stops the thread and flushes what is still asked, in this thread;
+//  returns 0 or the errno.
+int
+    zstore_flusher_finish (zstore_flusher_t *self);
+
 //  --- Requests (zstore_requests.c) ----------------------------------------
 
 //  The requests of one wake-up and their held replies.
@@ -101,9 +134,15 @@ void
     zstore_inbox_destroy (zstore_inbox_t **self_p);
 
 //  The ROUTER's zloop reader: takes the requests waiting, applies them in
-//  one engine batch (group commit) and answers them after its commit.
+//  one engine batch (group commit) and answers them after its commit (in
+//  the durable mode: after the flush that follows it).
 int
     zstore_inbox_on_readable (zloop_t *loop, zsock_t *router, void *arg);
+//  The flusher's zloop reader: sends the replies its flush made durable.
+//  A failed flush stops the loop (the broker exits with an error).
+int
+    zstore_inbox_on_flushed (zloop_t *loop, zsock_t *pipe, void *arg);
+
 
 //  --- The broker ---------------------------------------------------------
 
@@ -125,12 +164,17 @@ typedef struct {
     int purge_timer;                //  a pending purge continuation, or -1
     int64_t purge_rows;             //  rows of the next step (s_purge_adapt)
     zstore_inbox_t *inbox;          //  the requests being handled
+    zstore_flusher_t *flusher;      //  the durable mode's flushes, or NULL
+    bool failed;                    //  stopped on an error (exit status 1)
 } zstore_broker_t;
 
 //  Commits the open batch, if any, and sends the replies it held. For an
 //  operation that cannot run inside a batch (a snapshot) to call first.
 void
     zstore_inbox_commit (zstore_broker_t *broker);
+//  At stop: flushes in this thread and sends every reply still held.
+void
+    zstore_inbox_drain (zstore_broker_t *broker);
 
 //  --- Server (zstore_server.c) -------------------------------------------
 
@@ -140,7 +184,8 @@ zstore_broker_t *
     zstore_broker_new (zstore_config_t *config, char **error_p);
 void
     zstore_broker_destroy (zstore_broker_t **self_p);
-//  Runs until SIGINT/SIGTERM (or zsys_interrupted). Returns 0.
+//  Runs until SIGINT/SIGTERM (or zsys_interrupted). Returns 0, or -1 when
+//  it stopped on an error (a failed WAL flush).
 int
     zstore_broker_run (zstore_broker_t *self);
 
@@ -159,6 +204,6 @@ const char *
 //  (zstore_stats.c).
 uint32_t
     zstore_stats_write (zstore_broker_t *broker, zstore_writer_t *writer);
-#define ZSTORE_STATS_PAIRS 14
+#define ZSTORE_STATS_PAIRS 16
 
 #endif

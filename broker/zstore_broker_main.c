@@ -30,9 +30,9 @@ main (int argc, char *argv [])
         zstore_config_destroy (&config);
         return 1;
     }
-    zstore_broker_run (broker);
+    int rc = zstore_broker_run (broker);
     zstore_broker_destroy (&broker);
     zstore_config_destroy (&config);
     printf ("zstore-broker: stopped\n");
-    return 0;
+    return rc ? 1 : 0;
 }

@@ -11,6 +11,13 @@
     fails, no change of the batch happened, and every request of the batch
     is answered `internal`.
 
+    In the durable mode the commit does not flush: the flusher does, on its
+    own thread, while the loop goes on (zstore_flusher.c). A reply is then
+    held in a ring until the flush after its commit returns; so is any
+    reply behind a held one, and a read's (it may have read a change not
+    yet on disk). Events leave at commit, before the flush: a subscriber may
+    see a change a power cut then loses; a client is never told "ok" for one.
+
     Replies are sent without blocking: ROUTER_MANDATORY makes a reply to a
     vanished peer fail with EHOSTUNREACH, and DONTWAIT makes a full peer
     fail with EAGAIN, instead of blocking or silently dropping; both are
@@ -34,11 +41,24 @@ typedef struct {
     zmq_msg_t reply;
 } s_request_t;
 
+//  A reply waiting for the flush of its revision (the durable mode).
+typedef struct {
+    zmq_msg_t routing_id;
+    bool delimiter;
+    zmq_msg_t reply;
+    uint64_t revision;              //  sendable once this is on disk
+} s_held_t;
+
 struct _zstore_inbox_t {
     s_request_t requests [BATCH_LIMIT];
     size_t count;                   //  received in this wake-up
     size_t handled;                 //  dispatched so far
     size_t sent;                    //  replies sent (or dropped) so far
+    //  Held replies, oldest first: a ring of capacity entries.
+    s_held_t *held;
+    size_t held_first;
+    size_t held_count;
+    size_t held_capacity;
 };
 
 zstore_inbox_t *
@@ -52,7 +72,14 @@ zstore_inbox_destroy (zstore_inbox_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    free (*self_p);
+    zstore_inbox_t *self = *self_p;
+    for (size_t index = 0; index < self->held_count; index++) {
+        s_held_t *held = &self->held [(self->held_first + index) % self->held_capacity];
+        zmq_msg_close (&held->routing_id);
+        zmq_msg_close (&held->reply);
+    }
+    free (self->held);
+    free (self);
     *self_p = NULL;
 }
 
@@ -118,7 +145,81 @@ s_request_hold_reply (s_request_t *request, zstore_writer_t *reply)
     request->answered = true;
 }
 
-//  Sends the held reply; a peer gone or full is counted.
+//  Sends a reply to routing_id; a peer gone or full is counted. True if
+//  zmq_msg_send took the reply.
+static bool
+s_send (zstore_broker_t *broker, zmq_msg_t *routing_id, bool delimiter, zmq_msg_t *reply)
+{
+    void *router = zsock_resolve (broker->router);
+    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
+    bool sent = zmq_send (router, zmq_msg_data (routing_id), zmq_msg_size (routing_id),
+                          flags) >= 0;
+    if (sent && delimiter)
+        sent = zmq_send (router, "", 0, flags) >= 0;
+    if (sent)
+        sent = zmq_msg_send (reply, router, ZMQ_DONTWAIT) >= 0;
+    if (!sent)
+        broker->stats.unroutable++;
+    return sent;
+}
+
+//  --- Held replies (the durable mode) ------------------------------------
+
+static bool
+s_held_grow (zstore_inbox_t *self)
+{
+    size_t capacity = self->held_capacity ? self->held_capacity * 2 : 256;
+    s_held_t *held = malloc (capacity * sizeof (s_held_t));
+    if (!held)
+        return false;
+    //  zmq_msg_t may be copied bytewise while nobody else refers to it.
+    for (size_t index = 0; index < self->held_count; index++)
+        held [index] = self->held [(self->held_first + index) % self->held_capacity];
+    free (self->held);
+    self->held = held;
+    self->held_first = 0;
+    self->held_capacity = capacity;
+    return true;
+}
+
+//  Keeps the request's reply until revision is on disk; false if there is
+//  no memory for it (the reply is then not sent: counted as unroutable).
+static bool
+s_hold (zstore_inbox_t *self, s_request_t *request, bool delimiter, uint64_t revision)
+{
+    if (self->held_count == self->held_capacity && !s_held_grow (self))
+        return false;
+    s_held_t *held = &self->held [(self->held_first + self->held_count) % self->held_capacity];
+    zmq_msg_init (&held->routing_id);
+    zmq_msg_move (&held->routing_id, &request->frames [0]);
+    zmq_msg_init (&held->reply);
+    zmq_msg_move (&held->reply, &request->reply);
+    held->delimiter = delimiter;
+    held->revision = revision;
+    self->held_count++;
+    return true;
+}
+
+//  Sends the held replies whose revision is on disk, oldest first.
+static void
+s_release (zstore_broker_t *broker, uint64_t flushed)
+{
+    zstore_inbox_t *self = broker->inbox;
+    while (self->held_count) {
+        s_held_t *held = &self->held [self->held_first];
+        if (held->revision > flushed)
+            break;
+        if (!s_send (broker, &held->routing_id, held->delimiter, &held->reply))
+            zmq_msg_close (&held->reply);
+        zmq_msg_close (&held->routing_id);
+        self->held_first = (self->held_first + 1) % self->held_capacity;
+        self->held_count--;
+    }
+}
+
+//  Sends the request's reply now or, in the durable mode, once what it
+//  may have seen or written is on disk. Replies keep their order: one
+//  waits too while replies before it wait.
 static void
 s_request_send_reply (zstore_broker_t *broker, s_request_t *request)
 {
@@ -129,19 +230,20 @@ s_request_send_reply (zstore_broker_t *broker, s_request_t *request)
         broker->stats.unroutable++;
         return;
     }
-    void *router = zsock_resolve (broker->router);
-    zmq_msg_t *routing_id = &request->frames [0];
-    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
-    bool sent = zmq_send (router, zmq_msg_data (routing_id), zmq_msg_size (routing_id),
-                          flags) >= 0;
-    if (sent && delimiter)
-        sent = zmq_send (router, "", 0, flags) >= 0;
-    if (sent)
-        sent = zmq_msg_send (&request->reply, router, ZMQ_DONTWAIT) >= 0;
-    if (sent)
+    zstore_inbox_t *self = broker->inbox;
+    uint64_t revision = zstore_engine_revision (broker->engine);
+    if (broker->flusher
+    &&  (self->held_count || revision > zstore_flusher_flushed (broker->flusher))) {
+        if (s_hold (self, request, delimiter, revision)) {
+            broker->stats.held++;
+            request->answered = false;  //  the reply moved to the ring
+        }
+        else
+            broker->stats.unroutable++;
+        return;
+    }
+    if (s_send (broker, &request->frames [0], delimiter, &request->reply))
         request->answered = false;  //  zmq_msg_send took the message
-    else
-        broker->stats.unroutable++;
 }
 
 //  Dispatches one request; its reply is held until the batch commits.
@@ -209,6 +311,40 @@ zstore_inbox_commit (zstore_broker_t *broker)
         if (request->answered)
             s_request_send_reply (broker, request);
     }
+    if (broker->flusher && self->held_count)
+        zstore_flusher_request (broker->flusher, zstore_engine_revision (broker->engine));
+}
+
+int
+zstore_inbox_on_flushed (zloop_t *loop, zsock_t *pipe, void *arg)
+{
+    (void) loop; (void) pipe;
+    zstore_broker_t *broker = arg;
+    int error = zstore_flusher_on_answer (broker->flusher);
+    if (error) {
+        //  The WAL could not be made durable: what it holds is not safe to
+        //  acknowledge, and later flushes cannot be trusted either (Linux
+        //  may drop the failed pages). Stop; the replies held stay unsent.
+        zsys_error ("zstore-broker: flushing the WAL failed: %s; stopping", strerror (error));
+        broker->failed = true;
+        return -1;
+    }
+    s_release (broker, zstore_flusher_flushed (broker->flusher));
+    return 0;
+}
+
+void
+zstore_inbox_drain (zstore_broker_t *broker)
+{
+    if (!broker->flusher || broker->failed)
+        return;
+    int error = zstore_flusher_finish (broker->flusher);
+    if (error) {
+        zsys_error ("zstore-broker: flushing the WAL failed: %s", strerror (error));
+        broker->failed = true;
+        return;
+    }
+    s_release (broker, zstore_flusher_flushed (broker->flusher));
 }
 
 //  Handles the requests received, in one batch when there are several.

@@ -89,6 +89,29 @@ s_bind (int type, const char *endpoint, const char *what, zstore_config_t *confi
     return sock;
 }
 
+//  The durable mode on a file: commits write the WAL without flushing
+//  (synchronous=NORMAL) and the flusher's thread flushes it before the
+//  replies leave (zstore_flusher.c): the same promise as FULL, without
+//  the loop stopping for each fsync.
+static int
+s_start_flusher (zstore_broker_t *self, char **error_p)
+{
+    if (self->config->sync != ZSTORE_SYNC_FULL)
+        return 0;
+    zstore_wal_file_t *wal = zstore_engine_wal_file (self->engine);
+    if (!wal)
+        return 0;                   //  a memory database: nothing to flush
+    self->flusher = zstore_flusher_new (wal, zstore_engine_revision (self->engine));
+    if (!self->flusher) {
+        zstore_wal_file_destroy (&wal);
+        *error_p = s_error ("cannot start the WAL flusher: %s", strerror (errno));
+        return -1;
+    }
+    if (zstore_engine_set_synchronous (self->engine, ZSTORE_SYNC_NORMAL))
+        return -1;
+    return 0;
+}
+
 static int
 s_open_engine (zstore_broker_t *self, char **error_p)
 {
@@ -102,8 +125,10 @@ s_open_engine (zstore_broker_t *self, char **error_p)
     //  Checkpoints off the request path: no commit waits for one.
     if (zstore_engine_set_synchronous (self->engine, self->config->sync)
     ||  zstore_engine_set_history_limit (self->engine, self->config->history)
-    ||  zstore_engine_set_background_checkpoints (self->engine, (int) self->config->checkpoint)) {
-        *error_p = s_error ("%s", zstore_engine_error (self->engine));
+    ||  zstore_engine_set_background_checkpoints (self->engine, (int) self->config->checkpoint)
+    ||  s_start_flusher (self, error_p)) {
+        if (!*error_p)
+            *error_p = s_error ("%s", zstore_engine_error (self->engine));
         return -1;
     }
     printf ("zstore-broker: database %s (revision %llu)\n", self->config->db_path,
@@ -158,6 +183,7 @@ zstore_broker_destroy (zstore_broker_t **self_p)
         return;
     zstore_broker_t *self = *self_p;
     zloop_destroy (&self->loop);
+    zstore_flusher_destroy (&self->flusher);
     zstore_snapshots_destroy (&self->snapshots);
     zstore_inbox_destroy (&self->inbox);
     zhashx_destroy (&self->scopes);
@@ -258,14 +284,18 @@ zstore_broker_run (zstore_broker_t *self)
     self->loop = zloop_new ();
     zloop_reader (self->loop, self->router, zstore_inbox_on_readable, self);
     zloop_reader (self->loop, self->xpub, s_on_subscriptions, self);
+    if (self->flusher)
+        zloop_reader (self->loop, zstore_flusher_sock (self->flusher), zstore_inbox_on_flushed,
+                      self);
     zloop_timer (self->loop, (size_t) self->config->heartbeat, 0, s_on_heartbeat, self);
     zloop_timer (self->loop, (size_t) self->config->purge_interval, 0, s_on_purge, self);
     printf ("zstore-broker: ready\n");
     fflush (stdout);
     //  Returns when SIGINT/SIGTERM sets zsys_interrupted.
     zloop_start (self->loop);
+    zstore_inbox_drain (self);
     printf ("zstore-broker: stopping at revision %llu\n",
             (unsigned long long) zstore_engine_revision (self->engine));
     fflush (stdout);
-    return 0;
+    return self->failed ? -1 : 0;
 }

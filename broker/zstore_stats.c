@@ -108,5 +108,9 @@ zstore_stats_write (zstore_broker_t *broker, zstore_writer_t *writer)
     zstore_write_uint (writer, stats->batches);
     zstore_write_key (writer, "batched");
     zstore_write_uint (writer, stats->batched);
+    zstore_write_key (writer, "flushes");
+    zstore_write_uint (writer, broker->flusher ? zstore_flusher_flushes (broker->flusher) : 0);
+    zstore_write_key (writer, "held");
+    zstore_write_uint (writer, stats->held);
     return ZSTORE_STATS_PAIRS;
 }

@@ -184,6 +184,20 @@ int
 int
     zstore_engine_set_background_checkpoints (zstore_engine_t *self, int interval_ms);
 
+//  The WAL's file (zstore_engine_wal.c), for a thread that makes commits
+//  durable after they were written with synchronous=NORMAL: a commit is on
+//  disk once a zstore_wal_file_sync that started after it returned 0.
+//  NULL for a memory database. zstore_wal_file_sync may run on any thread,
+//  while the engine writes; it returns 0 or an errno.
+typedef struct _zstore_wal_file_t zstore_wal_file_t;
+
+zstore_wal_file_t *
+    zstore_engine_wal_file (zstore_engine_t *self);
+int
+    zstore_wal_file_sync (zstore_wal_file_t *self);
+void
+    zstore_wal_file_destroy (zstore_wal_file_t **self_p);
+
 typedef struct {
     uint64_t runs;                  //  checkpoints attempted
     uint64_t failures;              //  that failed (BUSY is not a failure)
