@@ -376,14 +376,20 @@ s_subscriber_start (subscriber_t *self, void *context, const char *endpoint, int
     zstore_buffer_free (&topic);
 }
 
-//  Reads one event's body: latency from the timestamp in its value.
-static void
+//  Reads one event's body, if one is waiting: latency from the timestamp
+//  in its value. False when none is.
+static bool
 s_subscriber_receive (subscriber_t *self, samples_t *latency)
 {
     zmq_msg_t topic, body;
     zmq_msg_init (&topic);
     zmq_msg_init (&body);
-    if (zmq_msg_recv (&topic, self->socket, 0) < 0 || zmq_msg_recv (&body, self->socket, 0) < 0)
+    if (zmq_msg_recv (&topic, self->socket, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&topic);
+        zmq_msg_close (&body);
+        return false;
+    }
+    if (zmq_msg_recv (&body, self->socket, 0) < 0)
         s_die ("event receive failed");
     int64_t now = s_now_ns ();
     zstore_reader_t *reader = zstore_reader_new (zmq_msg_data (&body), zmq_msg_size (&body), NULL);
@@ -403,6 +409,7 @@ s_subscriber_receive (subscriber_t *self, samples_t *latency)
     zstore_reader_destroy (&reader);
     zmq_msg_close (&topic);
     zmq_msg_close (&body);
+    return true;
 }
 
 typedef struct {
@@ -455,10 +462,8 @@ s_events_loop (events_run_t *self)
                 self->acked++;
         for (int index = 0; index < options->subscribers; index++)
             if (self->items [index + 1].revents & ZMQ_POLLIN)
-                while (zmq_poll (&self->items [index + 1], 1, 0) > 0) {
-                    s_subscriber_receive (&self->subscribers [index], &self->latency);
+                while (s_subscriber_receive (&self->subscribers [index], &self->latency))
                     delivered++;
-                }
     }
 }
 
