@@ -158,6 +158,7 @@ typedef struct {
     zstore_snapshots_t *snapshots;
     zhashx_t *scopes;               //  namespace -> zstore_scope_t *
     zstore_stats_t stats;
+    zstore_reader_t *request_reader;    //  parses each request, reused
     zstore_writer_t reply;          //  the reply being built
     zstore_writer_t scratch;        //  nested results (transactions, lists)
     zstore_buffer_t name;           //  "<ns>:<group>" for the current request

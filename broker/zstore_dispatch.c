@@ -704,15 +704,15 @@ zstore_dispatch (zstore_broker_t *self, const void *body, size_t size)
     zstore_request_t request = { .broker = self, .engine = self->engine, .writer = &self->reply };
     zstore_writer_reset (&self->reply);
     int status;
-    zstore_reader_t *reader = NULL;
     char ns [128];
     size_t op_index = 0;
     //  Parsed even when too large (the transport's hard limit bounds it),
-    //  so that the too_large reply carries the request's id.
-    char *error = NULL;
-    reader = zstore_reader_new (body, size, &error);
-    if (reader) {
-        zstore_fields_init (&request.fields, zstore_reader_root (reader));
+    //  so that the too_large reply carries the request's id. In place, with
+    //  the broker's reader: the body outlives the reply being built.
+    const char *error = NULL;
+    const msgpack_object *root = zstore_reader_parse (self->request_reader, body, size, &error);
+    if (root) {
+        zstore_fields_init (&request.fields, root);
         request.id = zstore_fields_find (&request.fields, "id");
     }
     if (size > (size_t) self->config->max_request)
@@ -720,12 +720,10 @@ zstore_dispatch (zstore_broker_t *self, const void *body, size_t size)
                                       " is larger than the limit of %lld", size,
                                       (long long) self->config->max_request);
     else
-    if (reader)
+    if (root)
         status = s_route (&request, ns, sizeof ns, &op_index);
     else
-        status = zstore_request_fail (&request, ZSTORE_STATUS_BAD_REQUEST, "%s",
-                                      error ? error : "");
-    free (error);
+        status = zstore_request_fail (&request, ZSTORE_STATUS_BAD_REQUEST, "%s", error);
     //  A reply that could not be built whole (out of memory) is not sent
     //  half-written.
     if (status == ZSTORE_STATUS_OK && zstore_writer_failed (&self->reply))
@@ -736,5 +734,4 @@ zstore_dispatch (zstore_broker_t *self, const void *body, size_t size)
         zstore_writer_reset (&self->reply);
         s_write_error (&request, status, 0);
     }
-    zstore_reader_destroy (&reader);
 }

@@ -161,6 +161,12 @@ zstore_broker_new (zstore_config_t *config, char **error_p)
     zhashx_set_destructor (self->scopes, s_scope_destroy);
     self->snapshots = zstore_snapshots_new ((size_t) config->snapshots, config->snapshot_idle);
     self->inbox = zstore_inbox_new ();
+    self->request_reader = zstore_reader_new_reusable ();
+    if (!self->inbox || !self->request_reader) {
+        *error_p = s_error ("out of memory");
+        zstore_broker_destroy (&self);
+        return NULL;
+    }
     if (s_open_engine (self, error_p)
     ||  !(self->router = s_bind (ZMQ_ROUTER, config->requests_endpoint, "requests", config,
                                  s_set_router_options, error_p))
@@ -186,6 +192,7 @@ zstore_broker_destroy (zstore_broker_t **self_p)
     zstore_flusher_destroy (&self->flusher);
     zstore_snapshots_destroy (&self->snapshots);
     zstore_inbox_destroy (&self->inbox);
+    zstore_reader_destroy (&self->request_reader);
     zhashx_destroy (&self->scopes);
     //  Closing the engine checkpoints the WAL: every acknowledged write is
     //  in the database file afterwards.

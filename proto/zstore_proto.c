@@ -433,6 +433,11 @@ s_scan (const void *data, size_t size)
 struct _zstore_reader_t {
     msgpack_unpacked unpacked;
     char *data;                     //  our copy: str/bin objects point into it
+    //  A reusable reader (zstore_reader_new_reusable): objects live in a
+    //  zone kept from one parse to the next, strings in the caller's data.
+    bool reusable;
+    msgpack_zone zone;
+    msgpack_object root;
 };
 
 //  Destroys the partial reader, sets *error_p to a copy of problem, and
@@ -478,12 +483,58 @@ zstore_reader_new (const void *data, size_t size, char **error_p)
     return self;
 }
 
+zstore_reader_t *
+zstore_reader_new_reusable (void)
+{
+    zstore_reader_t *self = calloc (1, sizeof (zstore_reader_t));
+    if (!self)
+        return NULL;
+    self->reusable = true;
+    if (!msgpack_zone_init (&self->zone, MSGPACK_ZONE_CHUNK_SIZE)) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+const msgpack_object *
+zstore_reader_parse (zstore_reader_t *self, const void *data, size_t size, const char **error_p)
+{
+    *error_p = NULL;
+    self->root.type = MSGPACK_OBJECT_NIL;
+    //  Keeps the zone's first chunk: no allocation for a usual request.
+    msgpack_zone_clear (&self->zone);
+    s_scan_t scan = size ? s_scan (data, size) : S_SCAN_TRUNCATED;
+    size_t offset = 0;
+    if (size == 0)
+        *error_p = "empty message";
+    else
+    if (scan != S_SCAN_OK)
+        *error_p = s_scan_problems [scan];
+    else {
+        msgpack_unpack_return rc = msgpack_unpack (data, size, &offset, &self->zone, &self->root);
+        if (rc == MSGPACK_UNPACK_NOMEM_ERROR)
+            *error_p = "out of memory";
+        else
+        if (rc != MSGPACK_UNPACK_SUCCESS || offset != size)
+            *error_p = "invalid msgpack data";
+        else
+        if (self->root.type != MSGPACK_OBJECT_MAP)
+            *error_p = "request must be a msgpack map";
+    }
+    if (*error_p)
+        self->root.type = MSGPACK_OBJECT_NIL;
+    return *error_p ? NULL : &self->root;
+}
+
 void
 zstore_reader_destroy (zstore_reader_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     zstore_reader_t *self = *self_p;
+    if (self->reusable)
+        msgpack_zone_destroy (&self->zone);
     msgpack_unpacked_destroy (&self->unpacked);
     free (self->data);
     free (self);
@@ -493,7 +544,7 @@ zstore_reader_destroy (zstore_reader_t **self_p)
 const msgpack_object *
 zstore_reader_root (zstore_reader_t *self)
 {
-    return self ? &self->unpacked.data : NULL;
+    return !self ? NULL : self->reusable ? &self->root : &self->unpacked.data;
 }
 
 //  --- Typed field access -------------------------------------------------

@@ -147,6 +147,16 @@ void
     zstore_reader_destroy (zstore_reader_t **self_p);
 const msgpack_object *
     zstore_reader_root (zstore_reader_t *self);
+//  A reader for one message after another without allocating for each: it
+//  keeps its memory, and does not copy the data, which must outlive the
+//  result (until the next parse). zstore_reader_parse checks as
+//  zstore_reader_new does; it returns the root map, or NULL with *error_p
+//  (a constant string) set.
+zstore_reader_t *
+    zstore_reader_new_reusable (void);
+const msgpack_object *
+    zstore_reader_parse (zstore_reader_t *self, const void *data, size_t size,
+                         const char **error_p);
 
 //  Typed access to the fields of a map, checking types. The first problem
 //  is kept (later calls return false without overwriting it), as a

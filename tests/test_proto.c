@@ -817,6 +817,53 @@ test_reader_rejects_trailing_bytes (void **state)
     free (error);
 }
 
+//  The reusable reader: the same checks as zstore_reader_new, one message
+//  after another, in place, and a good message after a bad one still works.
+static void
+test_reusable_reader (void **state)
+{
+    (void) state;
+    zstore_reader_t *reader = zstore_reader_new_reusable ();
+    assert_non_null (reader);
+    const char *error = NULL;
+    zstore_writer_t writer;
+    zstore_writer_init (&writer);
+    for (int round = 0; round < 3; round++) {
+        zstore_writer_reset (&writer);
+        s_write_every_format (&writer);
+        const msgpack_object *root = zstore_reader_parse (reader, writer.buffer.data,
+                                                          writer.buffer.size, &error);
+        assert_non_null (root);
+        assert_null (error);
+        assert_ptr_equal (root, zstore_reader_root (reader));
+        zstore_fields_t fields;
+        zstore_fields_init (&fields, root);
+        assert_non_null (zstore_fields_find (&fields, "arrays"));
+        //  Strings point into the caller's data, not a copy.
+        const char *text = NULL;
+        size_t size = 0;
+        assert_true (zstore_fields_bytes (&fields, "str8", &text, &size));
+        assert_int_equal (size, 40);
+        assert_true (text >= (const char *) writer.buffer.data
+                     && text < (const char *) writer.buffer.data + writer.buffer.size);
+        static const struct { const char *data; size_t size; const char *error; } bad [] = {
+            { "", 0, "empty message" },
+            { "\x81\xa1", 2, "truncated msgpack message" },
+            { "\x80\x00", 2, "trailing bytes after the message" },
+            { "\x05", 1, "request must be a msgpack map" },
+            { "\xc1", 1, "invalid msgpack data" },
+        };
+        for (size_t index = 0; index < sizeof bad / sizeof bad [0]; index++) {
+            assert_null (zstore_reader_parse (reader, bad [index].data, bad [index].size, &error));
+            assert_string_equal (error, bad [index].error);
+            assert_int_equal (zstore_reader_root (reader)->type, MSGPACK_OBJECT_NIL);
+        }
+    }
+    zstore_writer_free (&writer);
+    zstore_reader_destroy (&reader);
+    zstore_reader_destroy (&reader);     //  twice is harmless
+}
+
 //  Raw bytes of a request nesting depth containers: the root map, then
 //  maps {"a": ...} or arrays [...] down to a 1 (or an empty innermost one).
 static void
@@ -1790,6 +1837,7 @@ main (void)
         cmocka_unit_test (test_event_read_errors),
         cmocka_unit_test (test_control_bodies),
         cmocka_unit_test (test_control_read_errors),
+        cmocka_unit_test (test_reusable_reader),
         cmocka_unit_test (test_reply_begin_plain),
         cmocka_unit_test (test_reply_begin_with_id_error_and_extra),
     };
