@@ -812,6 +812,85 @@ test_history_pages_end_at_change_boundaries (void **state)
     testkit_recorder_clear (&page);
 }
 
+//  The changes of test_history_in_batches: sets, a failing create-only put
+//  (rolled back alone), and a stretch with history off.
+static void
+s_batch_changes (zstore_engine_t *engine, int batch, int count)
+{
+    for (int index = 0; index < count; index++) {
+        char key [32];
+        snprintf (key, sizeof key, "k%d", batch * count + index);
+        if (batch == 1 && index == 5) {
+            zstore_write_t create = { false, 0, 0 };
+            assert_int_equal (zstore_engine_put (engine, LIT ("g"), LIT ("k0"), LIT ("x"),
+                                                 &create, NULL), ZSTORE_CONFLICT);
+            continue;
+        }
+        bool unrecorded = batch == 3 && index >= 20 && index < 23;
+        assert_int_equal (zstore_engine_set_history_limit (engine, unrecorded ? 0 : 200),
+                          ZSTORE_OK);
+        s_set (engine, "g", key, "v");
+    }
+}
+
+//  Inside a batch, recording keeps what it knows of the table between
+//  changes instead of reading it again: the result must be exactly what
+//  the same changes give one transaction at a time (trims, floors, a
+//  rolled-back change, revisions nobody recorded).
+//  Runs the same changes in batches of count on one engine and one by one
+//  on another, then compares their history.
+static void
+s_compare_batches (fixture_t *fixture, int batches, int count, bool empty_at_start)
+{
+    char *path = testkit_path (fixture->dir, "one-by-one.db");
+    zstore_engine_t *single = testkit_engine (path);
+    zstore_engine_set_clock (single, testkit_clock, &fixture->now);
+    zstore_engine_t *batched = fixture->engine;
+    assert_int_equal (zstore_engine_set_history_limit (batched, 200), ZSTORE_OK);
+    assert_int_equal (zstore_engine_set_history_limit (single, 200), ZSTORE_OK);
+    if (!empty_at_start) {
+        s_set (batched, "g", "k0", "v");
+        s_set (single, "g", "k0", "v");
+    }
+    for (int batch = 0; batch < batches; batch++) {
+        assert_int_equal (zstore_engine_batch_begin (batched), ZSTORE_OK);
+        s_batch_changes (batched, batch, count);
+        assert_int_equal (zstore_engine_batch_commit (batched), ZSTORE_OK);
+        s_batch_changes (single, batch, count);
+    }
+    assert_int_equal (zstore_engine_revision (batched), zstore_engine_revision (single));
+    assert_int_equal (s_history_rows (fixture),
+                      s_raw_integer (path, "SELECT COUNT(*) FROM zstore_history"));
+    assert_int_equal (s_stored_floor (fixture), s_raw_integer (path, "SELECT value FROM"
+                      " zstore_meta WHERE name = 'history_floor'"));
+    uint64_t first = 0, last = 0;
+    assert_int_equal (zstore_engine_history_bounds (single, &first, &last), ZSTORE_OK);
+    assert_true (first > 100);                  //  trimmed
+    s_assert_bounds (batched, first, last);
+    testkit_recorder_t from_batches = { 0 }, from_single = { 0 };
+    s_history_all (batched, first - 1, &from_batches);
+    s_history_all (single, first - 1, &from_single);
+    assert_true (from_single.size >= 200);
+    s_assert_same_events (&from_batches, &from_single);
+    testkit_recorder_clear (&from_batches);
+    testkit_recorder_clear (&from_single);
+    zstore_engine_destroy (&single);
+    free (path);
+}
+
+static void
+test_history_in_batches (void **state)
+{
+    s_compare_batches (*state, 10, 50, false);
+}
+
+//  One batch from an empty history, trimming in its middle.
+static void
+test_history_in_one_long_batch (void **state)
+{
+    s_compare_batches (*state, 1, 340, true);
+}
+
 int
 main (void)
 {
@@ -836,6 +915,8 @@ main (void)
         TEST (test_history_bounds_of_a_new_store),
         TEST (test_history_misuse),
         TEST (test_history_in_memory),
+        TEST (test_history_in_batches),
+        TEST (test_history_in_one_long_batch),
     };
     return cmocka_run_group_tests_name ("engine history", tests, NULL, NULL);
 }

@@ -77,6 +77,7 @@ s_change_reset_keep_writer (zstore_engine_t *self)
 static void
 s_rollback (zstore_engine_t *self)
 {
+    zstore_engine_history_forget (self);
     if (self->batch_open) {
         if (self->write_open && !sqlite3_get_autocommit (self->db)
         &&  s_run (self, STMT_ROLLBACK_TO) == SQLITE_DONE)
@@ -328,6 +329,7 @@ zstore_engine_batch_begin (zstore_engine_t *self)
     //  The transaction is the batch's; changes open savepoints inside it.
     self->write_open = false;
     self->batch_open = true;
+    zstore_engine_history_forget (self);
     self->batch_revision = self->revision;
     return ZSTORE_OK;
 }
@@ -348,6 +350,7 @@ zstore_engine_batch_commit (zstore_engine_t *self)
         return code;
     }
     self->batch_open = false;
+    zstore_engine_history_forget (self);
     zstore_revision_committed (self, 0);    //  our own commit: note the data version
     s_flush_events (self);
     return ZSTORE_OK;

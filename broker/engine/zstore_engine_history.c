@@ -167,19 +167,16 @@ s_cut_revision (zstore_engine_t *self, int64_t cut, int64_t *revision_p)
 //  Deletes the oldest rows down to the limit once the slack is used up;
 //  the floor becomes the newest revision deleted.
 static int
-s_trim (zstore_engine_t *self, const char *op)
+s_trim (zstore_engine_t *self, const char *op, zstore_history_cache_t *cache)
 {
     int64_t limit = self->history_limit;
     int64_t slack = limit / 100 > HISTORY_SLACK_MIN ? limit / 100 : HISTORY_SLACK_MIN;
-    int64_t first_seq = 0, last_seq = 0;
-    if (s_span (self, &first_seq, &last_seq) != SQLITE_OK)
-        return zstore_engine_fail_sql (self, op, "measure history");
     //  seq has no holes (only the oldest rows are ever deleted), and were
     //  there some, the span would only overestimate the rows kept.
-    int64_t rows = last_seq - first_seq + 1;
-    if (rows <= limit || rows - limit <= slack)
+    int64_t rows = cache->last_seq - cache->first_seq + 1;
+    if (!cache->first_seq || rows <= limit || rows - limit <= slack)
         return ZSTORE_OK;
-    int64_t cut = last_seq - limit;
+    int64_t cut = cache->last_seq - limit;
     int64_t floor = 0;
     if (s_cut_revision (self, cut, &floor) != SQLITE_OK)
         return zstore_engine_fail_sql (self, op, "trim history");
@@ -187,7 +184,28 @@ s_trim (zstore_engine_t *self, const char *op)
     if (!stmt || sqlite3_bind_int64 (stmt, 1, cut) != SQLITE_OK
     ||  zstore_engine_step_done (stmt) != SQLITE_DONE)
         return zstore_engine_fail_sql (self, op, "trim history");
+    cache->first_seq = cut + 1;
+    cache->floor = (uint64_t) floor;
     return s_raise_floor (self, op, (uint64_t) floor);
+}
+
+//  The floor, the newest row's revision and the seq span, as stored. Inside
+//  a batch they are read once: the batch holds the write lock, so only its
+//  own changes move them, and recording keeps the copy up to date (a
+//  change rolled back forgets it: zstore_engine_history_forget).
+static int
+s_recording_state (zstore_engine_t *self, const char *op, zstore_history_cache_t *cache)
+{
+    if (self->batch_open && self->history_cache.valid) {
+        *cache = self->history_cache;
+        return ZSTORE_OK;
+    }
+    s_state_t state;
+    int code = s_read_state (self, op, &state);
+    *cache = (zstore_history_cache_t) { .floor = state.floor, .last = state.last };
+    if (code == ZSTORE_OK && s_span (self, &cache->first_seq, &cache->last_seq) != SQLITE_OK)
+        code = zstore_engine_fail_sql (self, op, "measure history");
+    return code;
 }
 
 int
@@ -195,20 +213,39 @@ zstore_engine_history_record (zstore_engine_t *self, const char *op, uint64_t re
 {
     if (self->history_limit <= 0 || self->staged_size == self->change_first)
         return ZSTORE_OK;
-    s_state_t state;
-    int code = s_read_state (self, op, &state);
+    zstore_history_cache_t cache;
+    int code = s_recording_state (self, op, &cache);
+    self->history_cache.valid = false;      //  until this recording succeeds
     if (code)
         return code;
     //  Revisions between the last one kept and this one were committed
     //  without being recorded: they are gone for readers.
-    uint64_t kept = state.last > state.floor ? state.last : state.floor;
-    if (kept + 1 < revision)
+    uint64_t kept = cache.last > cache.floor ? cache.last : cache.floor;
+    if (kept + 1 < revision) {
         code = s_raise_floor (self, op, revision - 1);
+        cache.floor = revision - 1;
+    }
     if (code == ZSTORE_OK)
         code = s_insert_events (self, op);
-    if (code == ZSTORE_OK)
-        code = s_trim (self, op);
+    if (code == ZSTORE_OK) {
+        int64_t inserted = (int64_t) (self->staged_size - self->change_first);
+        cache.last = revision;
+        cache.last_seq = sqlite3_last_insert_rowid (self->db);
+        if (!cache.first_seq)
+            cache.first_seq = cache.last_seq - inserted + 1;
+        code = s_trim (self, op, &cache);
+    }
+    if (code == ZSTORE_OK && self->batch_open) {
+        cache.valid = true;
+        self->history_cache = cache;
+    }
     return code;
+}
+
+void
+zstore_engine_history_forget (zstore_engine_t *self)
+{
+    self->history_cache.valid = false;
 }
 
 //  --- Reading --------------------------------------------------------------

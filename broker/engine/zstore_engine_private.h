@@ -88,6 +88,15 @@ typedef struct {
 
 typedef struct _zstore_checkpointer_t zstore_checkpointer_t;
 
+//  What recording history needs to know (zstore_engine_history.c).
+typedef struct {
+    bool valid;                     //  known for the open batch
+    uint64_t floor;                 //  'history_floor', 0 if none
+    uint64_t last;                  //  revision of the newest row, 0 if none
+    int64_t first_seq;              //  oldest and newest row (0, 0: none)
+    int64_t last_seq;
+} zstore_history_cache_t;
+
 struct _zstore_engine_t {
     sqlite3 *db;                    //  NULL once closed
     char *path;                     //  as given to zstore_engine_new
@@ -127,6 +136,7 @@ struct _zstore_engine_t {
 
     int64_t history_limit;          //  events to keep in zstore_history, 0 = none
     zstore_checkpointer_t *checkpointer;    //  background checkpoints, or NULL
+    zstore_history_cache_t history_cache;   //  inside a batch only
 };
 
 //  A [lower, upper) byte range of names starting with a prefix. upper is
@@ -241,6 +251,10 @@ int
 //  the staged events of the change (revision) if history is on, and trims.
 int
     zstore_engine_history_record (zstore_engine_t *self, const char *op, uint64_t revision);
+//  A change or batch rolled back, or a batch ended: what recording knew
+//  of zstore_history may be wrong now.
+void
+    zstore_engine_history_forget (zstore_engine_t *self);
 
 //  --- zstore_engine_keys.c ---
 int
