@@ -172,9 +172,14 @@ s_held_grow (zstore_inbox_t *self)
     s_held_t *held = malloc (capacity * sizeof (s_held_t));
     if (!held)
         return false;
-    //  zmq_msg_t may be copied bytewise while nobody else refers to it.
-    for (size_t index = 0; index < self->held_count; index++)
-        held [index] = self->held [(self->held_first + index) % self->held_capacity];
+    for (size_t index = 0; index < self->held_count; index++) {
+        s_held_t *from = &self->held [(self->held_first + index) % self->held_capacity];
+        held [index] = *from;               //  delimiter and revision
+        zmq_msg_init (&held [index].routing_id);
+        zmq_msg_move (&held [index].routing_id, &from->routing_id);
+        zmq_msg_init (&held [index].reply);
+        zmq_msg_move (&held [index].reply, &from->reply);
+    }
     free (self->held);
     self->held = held;
     self->held_first = 0;

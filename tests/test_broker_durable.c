@@ -210,6 +210,16 @@ s_assert_committed_events (zsock_t *sub, int count)
 }
 
 static void
+s_send_sets (fixture_t *fixture, uint64_t first, uint64_t last)
+{
+    for (uint64_t id = first; id <= last; id++) {
+        char key [16];
+        snprintf (key, sizeof key, "k%llu", (unsigned long long) id);
+        s_send_set (fixture, id, key, "v");
+    }
+}
+
+static void
 test_one_flush_covers_what_waited (void **state)
 {
     fixture_t *fixture = *state;
@@ -218,25 +228,29 @@ test_one_flush_covers_what_waited (void **state)
     zstore_topic_group (&prefix, "g", 1);
     zsock_t *sub = broker_subscriber (fixture->broker, prefix.data, prefix.size);
     zstore_buffer_free (&prefix);
-    //  The first set's flush is held; the next 19 sets commit meanwhile
-    //  (their events say so), and their replies wait.
+    //  The first set's flush is held; the next sets commit meanwhile (their
+    //  events say so), and their replies wait.
     s_send_set (fixture, 1, "a", "1");
     s_assert_committed_events (sub, 1);
-    for (uint64_t id = 2; id <= 20; id++) {
-        char key [16];
-        snprintf (key, sizeof key, "k%llu", (unsigned long long) id);
-        s_send_set (fixture, id, key, "v");
-    }
-    s_assert_committed_events (sub, 19);
+    s_send_sets (fixture, 2, 200);
+    s_assert_committed_events (sub, 199);
     assert_null (s_reply (fixture, QUIET));
-    //  That flush started before the 19 committed: it answers the first set
-    //  only, and the next flush (asked while it ran) starts at once.
+    //  That flush started before the others committed: it answers the first
+    //  set only, and the next flush (asked while it ran) starts at once.
     s_open_gate (fixture, "k");
     s_assert_reply (fixture, 1);
     assert_null (s_reply (fixture, QUIET));
-    //  One more flush covers all 19.
+    //  While that one waits, 200 more: the broker's ring of held replies
+    //  (256 at first, its oldest slot free now) grows around its end.
+    s_send_sets (fixture, 201, 400);
+    s_assert_committed_events (sub, 200);
+    //  One flush for the 199, one for the 200 after them; in order.
     s_open_gate (fixture, "k");
-    for (uint64_t id = 2; id <= 20; id++)
+    for (uint64_t id = 2; id <= 200; id++)
+        s_assert_reply (fixture, id);
+    assert_null (s_reply (fixture, QUIET));
+    s_open_gate (fixture, "k");
+    for (uint64_t id = 201; id <= 400; id++)
         s_assert_reply (fixture, id);
     zsock_destroy (&sub);
 }
