@@ -36,6 +36,7 @@ static const s_setting_t s_settings [] = {
     { "limits/snapshot-page", NULL, KIND_NUMBER, FIELD (snapshot_page), 1, 100000 },
     { "limits/snapshots", NULL, KIND_NUMBER, FIELD (snapshots), 1, 10000 },
     { "limits/snapshot-idle", NULL, KIND_NUMBER, FIELD (snapshot_idle), 100, 86400000 },
+    { "limits/cache", NULL, KIND_NUMBER, FIELD (cache), 64, 16 << 20 },
     { "timers/heartbeat", NULL, KIND_NUMBER, FIELD (heartbeat), 10, 3600000 },
     { "timers/purge-interval", NULL, KIND_NUMBER, FIELD (purge_interval), 1, 86400000 },
     { "timers/purge-chunk", NULL, KIND_NUMBER, FIELD (purge_chunk), 1, 1000000 },
@@ -66,6 +67,7 @@ zstore_config_new (void)
     self->snapshot_page = 1000;
     self->snapshots = 16;
     self->snapshot_idle = 30000;
+    self->cache = 16384;
     self->heartbeat = 1000;
     self->purge_interval = 1000;
     self->purge_chunk = 1000;

@@ -124,6 +124,7 @@ s_open_engine (zstore_broker_t *self, char **error_p)
     }
     //  Checkpoints off the request path: no commit waits for one.
     if (zstore_engine_set_synchronous (self->engine, self->config->sync)
+    ||  zstore_engine_set_cache_size (self->engine, self->config->cache)
     ||  zstore_engine_set_history_limit (self->engine, self->config->history)
     ||  zstore_engine_set_background_checkpoints (self->engine, (int) self->config->checkpoint)
     ||  s_start_flusher (self, error_p)) {

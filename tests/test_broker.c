@@ -523,6 +523,9 @@ test_broker_refuses_bad_settings (void **state)
     const char *cases [] [2] = {
         { "limits\n    max-request = lots\n", "limits/max-request" },
         { "timers\n    heartbeat = 0\n", "timers/heartbeat" },
+        { "limits\n    cache = 8\n", "limits/cache" },
+        { "timers\n    purge-budget = 0\n", "timers/purge-budget" },
+        { "timers\n    checkpoint = -1\n", "timers/checkpoint" },
         { "zstore\n    sync = sometimes\n", "zstore/sync" },
         { "zstore\n    colour = blue\n", "zstore/colour: unknown setting" },
         { "namespaces\n    tenant_a\n        max-keys = 3\n", "namespaces/tenant_a" },

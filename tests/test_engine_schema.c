@@ -428,6 +428,8 @@ test_close_then_operations_fail (void **state)
     assert_true (zstore_engine_is_closed (NULL));
     assert_int_equal (zstore_engine_begin (engine), ZSTORE_CLOSED);
     assert_int_equal (zstore_engine_set_synchronous (engine, ZSTORE_SYNC_NORMAL), ZSTORE_CLOSED);
+    assert_int_equal (zstore_engine_set_cache_size (engine, 1024), ZSTORE_CLOSED);
+    assert_int_equal (zstore_engine_set_background_checkpoints (engine, 5), ZSTORE_CLOSED);
     assert_int_equal (zstore_engine_add_event_sink (engine, testkit_record_event, NULL), -1);
     zstore_engine_destroy (&engine);
 }
@@ -444,11 +446,26 @@ test_synchronous_modes (void **state)
     zstore_engine_destroy (&engine);
 }
 
+//  The page cache's size, in KiB: accepted within range, else refused.
+static void
+test_cache_size (void **state)
+{
+    fixture_t *fixture = *state;
+    zstore_engine_t *engine = testkit_engine (fixture->path);
+    assert_int_equal (zstore_engine_set_cache_size (engine, 16384), ZSTORE_OK);
+    assert_int_equal (zstore_engine_set_cache_size (engine, 63), ZSTORE_INVALID);
+    assert_string_equal (zstore_engine_error (engine),
+                         "store.SetCacheSize: 63 KiB is out of range");
+    assert_int_equal (zstore_engine_set_cache_size (engine, (int64_t) 1 << 40), ZSTORE_INVALID);
+    zstore_engine_destroy (&engine);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_open_memory),
+        cmocka_unit_test_setup_teardown (test_cache_size, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_open_file_persists_and_uses_wal, s_setup, s_teardown),
         cmocka_unit_test (test_open_invalid_path_fails),
         cmocka_unit_test_setup_teardown (test_open_corrupt_file_fails, s_setup, s_teardown),

@@ -5,6 +5,7 @@
 #include "zstore_engine_private.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,6 +316,24 @@ zstore_engine_set_synchronous (zstore_engine_t *self, zstore_sync_t mode)
                                    (int) mode);
     if (sqlite3_exec (self->db, pragmas [mode], NULL, NULL, NULL) != SQLITE_OK)
         return zstore_engine_fail_sql (self, "store.SetSynchronous", "set synchronous");
+    return ZSTORE_OK;
+}
+
+int
+zstore_engine_set_cache_size (zstore_engine_t *self, int64_t kib)
+{
+    int rc = zstore_engine_check_open (self, "store.SetCacheSize");
+    if (rc)
+        return rc;
+    if (kib < 64 || kib > INT32_MAX)
+        return zstore_engine_fail (self, ZSTORE_INVALID,
+                                   "store.SetCacheSize: %lld KiB is out of range",
+                                   (long long) kib);
+    char pragma [64];
+    //  A negative cache_size is in KiB rather than in pages.
+    snprintf (pragma, sizeof pragma, "PRAGMA cache_size = -%lld", (long long) kib);
+    if (sqlite3_exec (self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+        return zstore_engine_fail_sql (self, "store.SetCacheSize", "set cache_size");
     return ZSTORE_OK;
 }
 

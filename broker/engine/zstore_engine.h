@@ -176,6 +176,12 @@ uint64_t
 int
     zstore_engine_set_synchronous (zstore_engine_t *self, zstore_sync_t mode);
 
+//  SQLite's page cache for this handle, in KiB (64 and up; SQLite's
+//  default is 2000). Pages missing from it are read from the file (the
+//  OS cache) with a system call each.
+int
+    zstore_engine_set_cache_size (zstore_engine_t *self, int64_t kib);
+
 //  Background checkpoints (zstore_engine_checkpoint.c): a thread with its
 //  own connection copies the WAL into the database every interval_ms, and
 //  this handle's commits stop checkpointing, so no request waits for one.
