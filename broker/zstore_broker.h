@@ -60,15 +60,23 @@ typedef struct {
     uint64_t batches;               //  group commits
     uint64_t batched;               //  requests answered by them
     uint64_t held;                  //  replies that waited for a flush
-    zhashx_t *clients;              //  routing ids seen (keys only)
+    zhashx_t *clients;              //  routing id -> last request (s)
+    int64_t clients_forgotten;      //  when idle clients were last forgotten
 } zstore_stats_t;
+
+//  "clients" counts the connections that sent a request in this window (ms).
+#define ZSTORE_CLIENTS_WINDOW 300000
 
 void
     zstore_stats_init (zstore_stats_t *self);
 void
     zstore_stats_free (zstore_stats_t *self);
 void
-    zstore_stats_client (zstore_stats_t *self, const void *routing_id, size_t size);
+    zstore_stats_client (zstore_stats_t *self, const void *routing_id, size_t size,
+                         int64_t now);
+//  Forgets clients idle for longer than ZSTORE_CLIENTS_WINDOW.
+void
+    zstore_stats_forget_clients (zstore_stats_t *self, int64_t now);
 
 //  --- Snapshots ----------------------------------------------------------
 

@@ -54,6 +54,7 @@ struct _zstore_inbox_t {
     size_t count;                   //  received in this wake-up
     size_t handled;                 //  dispatched so far
     size_t sent;                    //  replies sent (or dropped) so far
+    int64_t now;                    //  the wake-up's time (ms), for stats
     //  Held replies, oldest first: a ring of capacity entries.
     s_held_t *held;
     size_t held_first;
@@ -262,7 +263,8 @@ s_request_handle (zstore_broker_t *broker, s_request_t *request)
     }
     zmq_msg_t *routing_id = &request->frames [0];
     zmq_msg_t *body = s_request_body (request);
-    zstore_stats_client (&broker->stats, zmq_msg_data (routing_id), zmq_msg_size (routing_id));
+    zstore_stats_client (&broker->stats, zmq_msg_data (routing_id), zmq_msg_size (routing_id),
+                         broker->inbox->now);
     zstore_dispatch (broker, zmq_msg_data (body), zmq_msg_size (body));
     s_request_hold_reply (request, &broker->reply);
 }
@@ -385,6 +387,7 @@ zstore_inbox_on_readable (zloop_t *loop, zsock_t *router, void *arg)
     void *handle = zsock_resolve (router);
     while (self->count < BATCH_LIMIT && s_request_receive (handle, &self->requests [self->count]))
         self->count++;
+    self->now = zclock_time ();
     if (self->count)
         s_inbox_handle (broker);
     return 0;

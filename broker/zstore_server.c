@@ -241,7 +241,13 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     zstore_broker_t *self = arg;
     zstore_publisher_heartbeat (self->publisher, zstore_engine_revision (self->engine),
                                 zclock_time ());
-    zstore_snapshots_expire (self->snapshots, zclock_time ());
+    int64_t now = zclock_time ();
+    zstore_snapshots_expire (self->snapshots, now);
+    //  Once a minute: a pass over every client entry.
+    if (now - self->stats.clients_forgotten >= 60000) {
+        zstore_stats_forget_clients (&self->stats, now);
+        self->stats.clients_forgotten = now;
+    }
     return 0;
 }
 

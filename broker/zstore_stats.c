@@ -19,9 +19,11 @@ zstore_stats_free (zstore_stats_t *self)
     zhashx_destroy (&self->clients);
 }
 
-//  Routing ids are binary: keep their hex form as the key.
+//  Routing ids are binary: keep their hex form as the key, and as the item
+//  the time of the client's last request (seconds; never 0, which
+//  zhashx_lookup would mean "absent").
 void
-zstore_stats_client (zstore_stats_t *self, const void *routing_id, size_t size)
+zstore_stats_client (zstore_stats_t *self, const void *routing_id, size_t size, int64_t now)
 {
     //  Hex by table: this runs for every request (snprintf was 5% of a set).
     static const char digits [] = "0123456789abcdef";
@@ -33,8 +35,24 @@ zstore_stats_client (zstore_stats_t *self, const void *routing_id, size_t size)
         key [2 * index + 1] = digits [bytes [index] & 15];
     }
     key [2 * length] = 0;
-    if (!zhashx_lookup (self->clients, key))
-        zhashx_insert (self->clients, key, (void *) 1);
+    zhashx_update (self->clients, key, (void *) (intptr_t) (now / 1000 + 1));
+}
+
+//  Forgets the clients idle for longer than the window: a client that
+//  reconnects gets a new routing id, so a long-lived broker would
+//  otherwise keep one entry for every connection it ever served.
+void
+zstore_stats_forget_clients (zstore_stats_t *self, int64_t now)
+{
+    intptr_t oldest = (intptr_t) ((now - ZSTORE_CLIENTS_WINDOW) / 1000 + 1);
+    zlistx_t *idle = zlistx_new ();
+    for (void *item = zhashx_first (self->clients); item; item = zhashx_next (self->clients))
+        if ((intptr_t) item < oldest)
+            zlistx_add_end (idle, (void *) zhashx_cursor (self->clients));
+    //  The keys belong to the table: each is freed by its own delete.
+    for (void *key = zlistx_first (idle); key; key = zlistx_next (idle))
+        zhashx_delete (self->clients, key);
+    zlistx_destroy (&idle);
 }
 
 //  The database's size on disk: the file and its WAL.
