@@ -92,40 +92,25 @@ s_teardown (void **state)
     return 0;
 }
 
+//  Sends a get (value NULL) or a set of key in group g on the DEALER.
 static void
-s_send_set (fixture_t *fixture, uint64_t id, const char *key, const char *value)
+s_send (fixture_t *fixture, uint64_t id, const char *key, const char *value)
 {
     zstore_writer_t *writer = &fixture->request;
     zstore_writer_reset (writer);
-    zstore_write_map (writer, 5);
+    zstore_write_map (writer, value ? 5 : 4);
     zstore_write_key (writer, "id");
     zstore_write_uint (writer, id);
     zstore_write_key (writer, "op");
-    zstore_write_str (writer, "set");
+    zstore_write_str (writer, value ? "set" : "get");
     zstore_write_key (writer, "group");
     zstore_write_bytes (writer, "g", 1);
     zstore_write_key (writer, "key");
     zstore_write_bytes (writer, key, strlen (key));
-    zstore_write_key (writer, "value");
-    zstore_write_bytes (writer, value, strlen (value));
-    zframe_t *frame = zframe_new (writer->buffer.data, writer->buffer.size);
-    assert_int_equal (zframe_send (&frame, fixture->dealer, 0), 0);
-}
-
-static void
-s_send_get (fixture_t *fixture, uint64_t id, const char *key)
-{
-    zstore_writer_t *writer = &fixture->request;
-    zstore_writer_reset (writer);
-    zstore_write_map (writer, 4);
-    zstore_write_key (writer, "id");
-    zstore_write_uint (writer, id);
-    zstore_write_key (writer, "op");
-    zstore_write_str (writer, "get");
-    zstore_write_key (writer, "group");
-    zstore_write_bytes (writer, "g", 1);
-    zstore_write_key (writer, "key");
-    zstore_write_bytes (writer, key, strlen (key));
+    if (value) {
+        zstore_write_key (writer, "value");
+        zstore_write_bytes (writer, value, strlen (value));
+    }
     zframe_t *frame = zframe_new (writer->buffer.data, writer->buffer.size);
     assert_int_equal (zframe_send (&frame, fixture->dealer, 0), 0);
 }
@@ -180,13 +165,13 @@ static void
 test_reply_waits_for_the_flush (void **state)
 {
     fixture_t *fixture = *state;
-    s_send_set (fixture, 1, "a", "one");
+    s_send (fixture, 1, "a", "one");
     //  Committed, visible to others, but its flush waits: no reply.
     zstore_reader_t *early = s_reply (fixture, QUIET);
     assert_null (early);
     assert_true (s_committed (fixture, "a", "one"));
     //  A read behind it waits too (it could show what is not on disk yet).
-    s_send_get (fixture, 2, "a");
+    s_send (fixture, 2, "a", NULL);
     early = s_reply (fixture, QUIET);
     assert_null (early);
     s_open_gate (fixture, "k");
@@ -215,7 +200,7 @@ s_send_sets (fixture_t *fixture, uint64_t first, uint64_t last)
     for (uint64_t id = first; id <= last; id++) {
         char key [16];
         snprintf (key, sizeof key, "k%llu", (unsigned long long) id);
-        s_send_set (fixture, id, key, "v");
+        s_send (fixture, id, key, "v");
     }
 }
 
@@ -230,7 +215,7 @@ test_one_flush_covers_what_waited (void **state)
     zstore_buffer_free (&prefix);
     //  The first set's flush is held; the next sets commit meanwhile (their
     //  events say so), and their replies wait.
-    s_send_set (fixture, 1, "a", "1");
+    s_send (fixture, 1, "a", "1");
     s_assert_committed_events (sub, 1);
     s_send_sets (fixture, 2, 200);
     s_assert_committed_events (sub, 199);
@@ -259,7 +244,7 @@ static void
 test_failed_flush_stops_the_broker (void **state)
 {
     fixture_t *fixture = *state;
-    s_send_set (fixture, 1, "a", "lost?");
+    s_send (fixture, 1, "a", "lost?");
     assert_null (s_reply (fixture, QUIET));
     s_open_gate (fixture, "E");
     //  The broker stops with status 1 and never says "ok" for the set.
