@@ -292,6 +292,13 @@ zstore_engine_fail_sql (zstore_engine_t *self, const char *op, const char *what)
                                self->db ? sqlite3_errmsg (self->db) : "database is closed");
 }
 
+const char *
+zstore_engine_file (zstore_engine_t *self)
+{
+    const char *file = self->db ? sqlite3_db_filename (self->db, "main") : NULL;
+    return file && *file ? file : NULL;
+}
+
 int
 zstore_engine_check_open (zstore_engine_t *self, const char *op)
 {

@@ -133,14 +133,6 @@ s_checkpointer_new (const char *path, int interval_ms)
     return self;
 }
 
-//  Only a file in WAL mode has checkpoints: a memory database has none.
-static bool
-s_has_wal (zstore_engine_t *self)
-{
-    const char *file = sqlite3_db_filename (self->db, "main");
-    return file && *file;
-}
-
 int
 zstore_engine_set_background_checkpoints (zstore_engine_t *self, int interval_ms)
 {
@@ -151,16 +143,15 @@ zstore_engine_set_background_checkpoints (zstore_engine_t *self, int interval_ms
     if (interval_ms < 0)
         return zstore_engine_fail (self, ZSTORE_INVALID, "%s: negative interval", op);
     s_checkpointer_destroy (&self->checkpointer);
-    if (!s_has_wal (self))
-        return ZSTORE_OK;
+    if (!zstore_engine_file (self))
+        return ZSTORE_OK;           //  a memory database has no WAL
     const char *pragma = interval_ms ? "PRAGMA wal_autocheckpoint=0"
                                      : "PRAGMA wal_autocheckpoint=1000";
     if (sqlite3_exec (self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
         return zstore_engine_fail_sql (self, op, "set wal_autocheckpoint");
     if (interval_ms == 0)
         return ZSTORE_OK;
-    self->checkpointer = s_checkpointer_new (sqlite3_db_filename (self->db, "main"),
-                                             interval_ms);
+    self->checkpointer = s_checkpointer_new (zstore_engine_file (self), interval_ms);
     if (!self->checkpointer) {
         sqlite3_exec (self->db, "PRAGMA wal_autocheckpoint=1000", NULL, NULL, NULL);
         return zstore_engine_fail (self, ZSTORE_INTERNAL, "%s: cannot start the thread", op);

@@ -169,6 +169,11 @@ int
 //  ZSTORE_CLOSED if closed, else ZSTORE_OK.
 int
     zstore_engine_check_open (zstore_engine_t *self, const char *op);
+//  SQLite's name for the database file (absolute), or NULL for every kind
+//  of in-memory or temporary database (":memory:", "", "file::memory:"...),
+//  which no other connection can see and which has no WAL.
+const char *
+    zstore_engine_file (zstore_engine_t *self);
 //  The statement, prepared on first use and reset; NULL on failure (the
 //  error is set).
 sqlite3_stmt *

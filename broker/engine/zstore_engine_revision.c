@@ -138,10 +138,8 @@ s_write (zstore_engine_t *self, zstore_statement_t id, uint64_t revision, int64_
 int
 zstore_revision_open (zstore_engine_t *self)
 {
-    //  SQLite's name for the file is "" for every kind of in-memory or
-    //  temporary database: no other connection can see those.
-    const char *filename = sqlite3_db_filename (self->db, "main");
-    self->shared = filename && *filename;
+    //  No other connection can see an in-memory or temporary database.
+    self->shared = zstore_engine_file (self) != NULL;
     sqlite3_randomness (sizeof (self->writer_token), &self->writer_token);
     self->writer_token &= INT64_MAX;
     if (self->writer_token == 0)

@@ -27,11 +27,9 @@ struct _zstore_wal_file_t {
 zstore_wal_file_t *
 zstore_engine_wal_file (zstore_engine_t *self)
 {
-    if (!self || !self->db)
-        return NULL;
-    const char *database = sqlite3_db_filename (self->db, "main");
-    if (!database || !*database)
-        return NULL;                //  a memory database
+    const char *database = self ? zstore_engine_file (self) : NULL;
+    if (!database)
+        return NULL;                //  closed, or a memory database
     //  The -wal file exists once the connection has written in WAL mode
     //  (opening does: the schema).
     const char *wal = sqlite3_filename_wal (database);

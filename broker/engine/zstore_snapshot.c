@@ -287,11 +287,9 @@ zstore_snapshot_new (zstore_engine_t *engine, const zstore_view_scope_t *scope, 
     int code = s_set_scope (self, scope, error_p);
     if (code == ZSTORE_OK) {
         self->now = zstore_engine_now (engine);
-        //  SQLite's own name for the file: absolute, and "" for every kind
-        //  of in-memory or temporary database (":memory:", "",
-        //  "file::memory:"...), which a second connection could not see.
-        const char *filename = sqlite3_db_filename (engine->db, "main");
-        if (filename && *filename)
+        //  A second connection could not see a memory database.
+        const char *filename = zstore_engine_file (engine);
+        if (filename)
             code = s_open_file (self, engine, filename, error_p);
         else
             code = s_open_memory (self, engine, error_p);
