@@ -149,8 +149,8 @@ broker_subscriber (broker_t *self, const void *prefix, size_t prefix_size)
     return sub;
 }
 
-static zstore_reader_t *
-s_receive_reply (zsock_t *dealer, int timeout_ms)
+zstore_reader_t *
+broker_reply (zsock_t *dealer, int timeout_ms)
 {
     zpoller_t *poller = zpoller_new (dealer, NULL);
     zsock_t *ready = zpoller_wait (poller, timeout_ms);
@@ -173,7 +173,7 @@ broker_call_raw (zsock_t *dealer, const void *data, size_t size, int timeout_ms)
 {
     zframe_t *frame = zframe_new (data, size);
     assert_int_equal (zframe_send (&frame, dealer, 0), 0);
-    return s_receive_reply (dealer, timeout_ms);
+    return broker_reply (dealer, timeout_ms);
 }
 
 zstore_reader_t *

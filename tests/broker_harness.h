@@ -61,6 +61,10 @@ void
 zstore_reader_t *
     broker_call (zsock_t *dealer, zstore_writer_t *request, int timeout_ms);
 
+//  Waits (timeout ms) for the next reply on a DEALER; NULL on timeout.
+zstore_reader_t *
+    broker_reply (zsock_t *dealer, int timeout_ms);
+
 //  Sends raw bytes as one frame (for malformed input).
 zstore_reader_t *
     broker_call_raw (zsock_t *dealer, const void *data, size_t size, int timeout_ms);

@@ -115,27 +115,10 @@ s_send (fixture_t *fixture, uint64_t id, const char *key, const char *value)
     assert_int_equal (zframe_send (&frame, fixture->dealer, 0), 0);
 }
 
-//  The next reply within timeout ms, or NULL.
-static zstore_reader_t *
-s_reply (fixture_t *fixture, int timeout_ms)
-{
-    zpoller_t *poller = zpoller_new (fixture->dealer, NULL);
-    zstore_reader_t *reply = NULL;
-    if (zpoller_wait (poller, timeout_ms)) {
-        zframe_t *frame = zframe_recv (fixture->dealer);
-        assert_non_null (frame);
-        reply = zstore_reader_new (zframe_data (frame), zframe_size (frame), NULL);
-        assert_non_null (reply);
-        zframe_destroy (&frame);
-    }
-    zpoller_destroy (&poller);
-    return reply;
-}
-
 static void
 s_assert_reply (fixture_t *fixture, uint64_t id)
 {
-    zstore_reader_t *reply = s_reply (fixture, TIMEOUT);
+    zstore_reader_t *reply = broker_reply (fixture->dealer, TIMEOUT);
     assert_non_null (reply);
     assert_int_equal (reply_uint (reply, "id"), id);
     assert_int_equal (reply_status (reply), ZSTORE_STATUS_OK);
@@ -167,12 +150,12 @@ test_reply_waits_for_the_flush (void **state)
     fixture_t *fixture = *state;
     s_send (fixture, 1, "a", "one");
     //  Committed, visible to others, but its flush waits: no reply.
-    zstore_reader_t *early = s_reply (fixture, QUIET);
+    zstore_reader_t *early = broker_reply (fixture->dealer, QUIET);
     assert_null (early);
     assert_true (s_committed (fixture, "a", "one"));
     //  A read behind it waits too (it could show what is not on disk yet).
     s_send (fixture, 2, "a", NULL);
-    early = s_reply (fixture, QUIET);
+    early = broker_reply (fixture->dealer, QUIET);
     assert_null (early);
     s_open_gate (fixture, "k");
     s_assert_reply (fixture, 1);
@@ -219,12 +202,12 @@ test_one_flush_covers_what_waited (void **state)
     s_assert_committed_events (sub, 1);
     s_send_sets (fixture, 2, 200);
     s_assert_committed_events (sub, 199);
-    assert_null (s_reply (fixture, QUIET));
+    assert_null (broker_reply (fixture->dealer, QUIET));
     //  That flush started before the others committed: it answers the first
     //  set only, and the next flush (asked while it ran) starts at once.
     s_open_gate (fixture, "k");
     s_assert_reply (fixture, 1);
-    assert_null (s_reply (fixture, QUIET));
+    assert_null (broker_reply (fixture->dealer, QUIET));
     //  While that one waits, 200 more: the broker's ring of held replies
     //  (256 at first, its oldest slot free now) grows around its end.
     s_send_sets (fixture, 201, 400);
@@ -233,7 +216,7 @@ test_one_flush_covers_what_waited (void **state)
     s_open_gate (fixture, "k");
     for (uint64_t id = 2; id <= 200; id++)
         s_assert_reply (fixture, id);
-    assert_null (s_reply (fixture, QUIET));
+    assert_null (broker_reply (fixture->dealer, QUIET));
     s_open_gate (fixture, "k");
     for (uint64_t id = 201; id <= 400; id++)
         s_assert_reply (fixture, id);
@@ -245,13 +228,13 @@ test_failed_flush_stops_the_broker (void **state)
 {
     fixture_t *fixture = *state;
     s_send (fixture, 1, "a", "lost?");
-    assert_null (s_reply (fixture, QUIET));
+    assert_null (broker_reply (fixture->dealer, QUIET));
     s_open_gate (fixture, "E");
     //  The broker stops with status 1 and never says "ok" for the set.
     int status = broker_stop (&fixture->broker, 0);
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 1);
-    assert_null (s_reply (fixture, QUIET));
+    assert_null (broker_reply (fixture->dealer, QUIET));
 }
 
 int
