@@ -5,62 +5,9 @@
 */
 
 #include "zstore_cli.h"
+#include "zstore_proto.h"
 
 #include <string.h>
-
-//  The length of the valid UTF-8 sequence at data (1-4), or 0 if invalid:
-//  no overlong forms, no surrogates, nothing above U+10FFFF.
-static size_t
-s_utf8_length (const unsigned char *data, size_t size)
-{
-    unsigned char lead = data [0];
-    size_t length;
-    uint32_t point;
-    if (lead < 0x80)
-        return 1;
-    else
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-        point = lead & 0x1F;
-    }
-    else
-    if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        point = lead & 0x0F;
-    }
-    else
-    if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        point = lead & 0x07;
-    }
-    else
-        return 0;
-    if (length > size)
-        return 0;
-    for (size_t index = 1; index < length; index++) {
-        if ((data [index] & 0xC0) != 0x80)
-            return 0;
-        point = (point << 6) | (data [index] & 0x3F);
-    }
-    if ((length == 3 && point < 0x800) || (length == 4 && point < 0x10000)
-    ||  (point >= 0xD800 && point <= 0xDFFF) || point > 0x10FFFF)
-        return 0;
-    return length;
-}
-
-static bool
-s_is_utf8 (const char *data, size_t size)
-{
-    const unsigned char *bytes = (const unsigned char *) data;
-    size_t index = 0;
-    while (index < size) {
-        size_t length = s_utf8_length (bytes + index, size - index);
-        if (length == 0)
-            return false;
-        index += length;
-    }
-    return true;
-}
 
 void
 zstore_cli_print_escaped (FILE *out, const char *data, size_t size)
@@ -69,7 +16,7 @@ zstore_cli_print_escaped (FILE *out, const char *data, size_t size)
     size_t index = 0;
     while (index < size) {
         unsigned char byte = bytes [index];
-        size_t length = s_utf8_length (bytes + index, size - index);
+        size_t length = zstore_utf8_length (bytes + index, size - index);
         if (byte == '\\')
             fputs ("\\\\", out);
         else
@@ -142,7 +89,7 @@ zstore_cli_print_json_bytes (FILE *out, const char *data, size_t size)
 {
     if (!data)
         data = "";
-    if (s_is_utf8 (data, size))
+    if (zstore_utf8_valid (data, size))
         s_print_json_utf8 (out, data, size);
     else {
         fputs ("{\"base64\": \"", out);

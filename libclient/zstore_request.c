@@ -590,43 +590,6 @@ zstore_reply_entries (zstore_reply_t *self, const char *name, zstore_entries_t *
 
 //  --- JSON ---------------------------------------------------------------
 
-//  The length of the UTF-8 sequence at text[0..size), 0 if it is not one
-//  well-formed character (overlong forms, surrogates, beyond U+10FFFF).
-static size_t
-s_utf8_char (const unsigned char *text, size_t size)
-{
-    unsigned char lead = text [0];
-    if (lead < 0x80)
-        return 1;
-    size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
-    if (length == 0 || lead > 0xF4 || length > size || lead == 0xC0 || lead == 0xC1)
-        return 0;
-    for (size_t index = 1; index < length; index++)
-        if ((text [index] & 0xC0) != 0x80)
-            return 0;
-    unsigned char second = text [1];
-    if ((lead == 0xE0 && second < 0xA0)         //  overlong
-    ||  (lead == 0xED && second >= 0xA0)        //  surrogates
-    ||  (lead == 0xF0 && second < 0x90)         //  overlong
-    ||  (lead == 0xF4 && second >= 0x90))       //  beyond U+10FFFF
-        return 0;
-    return length;
-}
-
-static bool
-s_utf8_valid (const char *data, size_t size)
-{
-    const unsigned char *text = (const unsigned char *) data;
-    size_t offset = 0;
-    while (offset < size) {
-        size_t length = s_utf8_char (text + offset, size - offset);
-        if (length == 0)
-            return false;
-        offset += length;
-    }
-    return true;
-}
-
 //  The text being written; failed once an append ran out of memory.
 typedef struct {
     zstore_buffer_t buffer;
@@ -701,7 +664,7 @@ s_base64 (s_json_t *out, const unsigned char *data, size_t size)
 static void
 s_json_bytes (s_json_t *out, const char *data, size_t size)
 {
-    if (s_utf8_valid (data, size)) {
+    if (zstore_utf8_valid (data, size)) {
         s_json_string (out, data, size);
         return;
     }
@@ -719,7 +682,7 @@ s_json_key (s_json_t *out, const msgpack_object *key)
 {
     const char *data;
     size_t size;
-    if (s_object_bytes (key, &data, &size) && s_utf8_valid (data, size)) {
+    if (s_object_bytes (key, &data, &size) && zstore_utf8_valid (data, size)) {
         s_json_string (out, data, size);
         return;
     }

@@ -118,6 +118,46 @@ zstore_buffer_append (zstore_buffer_t *self, const void *data, size_t size)
     return 0;
 }
 
+//  --- UTF-8 ---------------------------------------------------------------
+
+size_t
+zstore_utf8_length (const void *data, size_t size)
+{
+    const unsigned char *text = data;
+    if (size == 0)
+        return 0;
+    unsigned char lead = text [0];
+    if (lead < 0x80)
+        return 1;
+    size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+    if (length == 0 || lead > 0xF4 || length > size || lead == 0xC0 || lead == 0xC1)
+        return 0;
+    for (size_t index = 1; index < length; index++)
+        if ((text [index] & 0xC0) != 0x80)
+            return 0;
+    unsigned char second = text [1];
+    if ((lead == 0xE0 && second < 0xA0)         //  overlong
+    ||  (lead == 0xED && second >= 0xA0)        //  surrogates
+    ||  (lead == 0xF0 && second < 0x90)         //  overlong
+    ||  (lead == 0xF4 && second >= 0x90))       //  beyond U+10FFFF
+        return 0;
+    return length;
+}
+
+bool
+zstore_utf8_valid (const void *data, size_t size)
+{
+    const unsigned char *text = data;
+    size_t offset = 0;
+    while (offset < size) {
+        size_t length = zstore_utf8_length (text + offset, size - offset);
+        if (length == 0)
+            return false;
+        offset += length;
+    }
+    return true;
+}
+
 //  --- Topics -------------------------------------------------------------
 
 int

@@ -74,6 +74,15 @@ void
 int
     zstore_buffer_append (zstore_buffer_t *self, const void *data, size_t size);
 
+//  --- UTF-8: which byte strings JSON may show as text ----------------------
+
+//  The length (1-4) of the well-formed UTF-8 character at data, or 0 if it
+//  is not one: no overlong forms, no surrogates, nothing above U+10FFFF.
+size_t
+    zstore_utf8_length (const void *data, size_t size);
+bool
+    zstore_utf8_valid (const void *data, size_t size);
+
 //  --- Topics (PROTOCOL.md 3.2) -------------------------------------------
 
 #define ZSTORE_TOPIC_DATA       'd'

@@ -817,6 +817,29 @@ test_reader_rejects_trailing_bytes (void **state)
     free (error);
 }
 
+//  Well-formed UTF-8 only: JSON shows these bytes as text, others as base64.
+static void
+test_utf8_strict (void **state)
+{
+    (void) state;
+    assert_int_equal (zstore_utf8_length ("a", 1), 1);
+    assert_int_equal (zstore_utf8_length ("\xc3\xa9", 2), 2);             //  é
+    assert_int_equal (zstore_utf8_length ("\xe2\x82\xac", 3), 3);         //  €
+    assert_int_equal (zstore_utf8_length ("\xf4\x8f\xbf\xbf", 4), 4);     //  U+10FFFF
+    assert_int_equal (zstore_utf8_length ("\xc3\xa9", 1), 0);              //  cut short
+    assert_int_equal (zstore_utf8_length ("", 0), 0);
+    assert_int_equal (zstore_utf8_length ("\xc0\xaf", 2), 0);              //  overlong
+    assert_int_equal (zstore_utf8_length ("\xe0\x80\xaf", 3), 0);         //  overlong
+    assert_int_equal (zstore_utf8_length ("\xed\xa0\x80", 3), 0);         //  surrogate
+    assert_int_equal (zstore_utf8_length ("\xf4\x90\x80\x80", 4), 0);     //  > U+10FFFF
+    assert_int_equal (zstore_utf8_length ("\x80", 1), 0);                  //  continuation
+    assert_int_equal (zstore_utf8_length ("\xc3(", 2), 0);
+    assert_true (zstore_utf8_valid ("", 0));
+    assert_true (zstore_utf8_valid ("caf\xc3\xa9 \xe2\x82\xac", 9));
+    assert_false (zstore_utf8_valid ("caf\xc3", 4));
+    assert_true (zstore_utf8_valid ("a\0b", 3));                           //  NUL is a character
+}
+
 //  The reusable reader: the same checks as zstore_reader_new, one message
 //  after another, in place, and a good message after a bad one still works.
 static void
@@ -1838,6 +1861,7 @@ main (void)
         cmocka_unit_test (test_control_bodies),
         cmocka_unit_test (test_control_read_errors),
         cmocka_unit_test (test_reusable_reader),
+        cmocka_unit_test (test_utf8_strict),
         cmocka_unit_test (test_reply_begin_plain),
         cmocka_unit_test (test_reply_begin_with_id_error_and_extra),
     };
