@@ -17,6 +17,7 @@
     Output: one line per run, "name value" pairs, easy to grep or parse.
 */
 
+#include "bench_zmtp.h"
 #include "zstore_engine.h"
 #include "zstore_proto.h"
 
@@ -50,6 +51,8 @@ typedef struct {
     int64_t ttl_ms;
     const char *key_order;          //  engine: random (the load's) or sequential
     int64_t history;                //  engine: history/events limit
+    const char *wire;               //  libzmq (sockets) or zmtp (bench_zmtp)
+    bool zmtp;                      //  wire is zmtp
 } options_t;
 
 //  --- Small tools ---------------------------------------------------------
@@ -145,7 +148,8 @@ s_write_request (zstore_writer_t *writer, uint64_t id, const char *op, int64_t k
 //  The load: every client keeps `inflight` requests out until `ops` are done.
 typedef struct {
     const options_t *options;
-    void *sockets [MAX_CLIENTS];
+    void *sockets [MAX_CLIENTS];    //  --wire libzmq
+    bench_zmtp_t *peers [MAX_CLIENTS];  //  --wire zmtp
     int64_t *sent_at;               //  [client * inflight + slot]
     int64_t sent;
     int64_t done;
@@ -171,6 +175,10 @@ s_load_send (load_t *self, int client, int slot)
     s_write_request (&self->writer, id, get ? "get" : "set", key, self->value,
                      options->value_size, self->ttl_ms);
     self->sent_at [client * options->inflight + slot] = s_now_ns ();
+    if (options->zmtp)              //  written by the caller's flush
+        bench_zmtp_queue (self->peers [client], self->writer.buffer.data,
+                          self->writer.buffer.size, false);
+    else
     if (zmq_send (self->sockets [client], self->writer.buffer.data, self->writer.buffer.size, 0)
         < 0)
         s_die ("send failed");
@@ -179,10 +187,9 @@ s_load_send (load_t *self, int client, int slot)
 
 //  Takes one reply; sends the next request on the freed slot.
 static void
-s_load_receive (load_t *self, int client, zmq_msg_t *message)
+s_load_receive (load_t *self, int client, const void *data, size_t size)
 {
-    zstore_reader_t *reply = zstore_reader_new (zmq_msg_data (message), zmq_msg_size (message),
-                                                NULL);
+    zstore_reader_t *reply = zstore_reader_new (data, size, NULL);
     if (!reply)
         s_die ("a reply is not msgpack");
     zstore_fields_t fields;
@@ -211,12 +218,35 @@ s_load_drain (load_t *self, int client, zmq_msg_t *message)
     void *socket = self->sockets [client];
     while (true) {
         while (zmq_msg_recv (message, socket, ZMQ_DONTWAIT) >= 0)
-            s_load_receive (self, client, message);
+            s_load_receive (self, client, zmq_msg_data (message), zmq_msg_size (message));
         int events = 0;
         size_t size = sizeof events;
         if (zmq_getsockopt (socket, ZMQ_EVENTS, &events, &size) || !(events & ZMQ_POLLIN))
             return;
     }
+}
+
+//  --wire zmtp: one read takes every reply waiting; the requests they free
+//  leave in one write.
+static void
+s_load_drain_zmtp (load_t *self, int client)
+{
+    bench_zmtp_t *peer = self->peers [client];
+    if (!bench_zmtp_fill (peer))
+        s_die ("the broker closed a connection");
+    bench_zmtp_frame_t frame;
+    while (bench_zmtp_next (peer, &frame))
+        s_load_receive (self, client, frame.data, frame.size);
+    bench_zmtp_flush (peer);
+}
+
+static void
+s_load_ready (load_t *self, int client, zmq_msg_t *message)
+{
+    if (self->options->zmtp)
+        s_load_drain_zmtp (self, client);
+    else
+        s_load_drain (self, client, message);
 }
 
 //  epoll over the sockets' ZMQ_FDs: one wake-up costs what is ready, not
@@ -232,20 +262,27 @@ s_load_run (load_t *self)
     for (int client = 0; client < options->clients; client++) {
         int fd;
         size_t size = sizeof fd;
-        zmq_getsockopt (self->sockets [client], ZMQ_FD, &fd, &size);
+        if (options->zmtp)
+            fd = bench_zmtp_fd (self->peers [client]);
+        else
+            zmq_getsockopt (self->sockets [client], ZMQ_FD, &fd, &size);
         struct epoll_event event = { .events = EPOLLIN, .data.u32 = (uint32_t) client };
         if (epoll_ctl (poller, EPOLL_CTL_ADD, fd, &event))
             s_die ("epoll_ctl failed");
     }
-    for (int client = 0; client < options->clients; client++)
+    for (int client = 0; client < options->clients; client++) {
         for (int slot = 0; slot < options->inflight && self->sent < options->ops; slot++)
             s_load_send (self, client, slot);
+        if (options->zmtp)
+            bench_zmtp_flush (self->peers [client]);
+    }
     zmq_msg_t message;
     zmq_msg_init (&message);
-    //  A socket signals its fd only after a read found it empty: read each
-    //  once before trusting epoll.
-    for (int client = 0; client < options->clients; client++)
-        s_load_drain (self, client, &message);
+    //  A libzmq socket signals its fd only after a read found it empty:
+    //  read each once before trusting epoll.
+    if (!options->zmtp)
+        for (int client = 0; client < options->clients; client++)
+            s_load_drain (self, client, &message);
     struct epoll_event ready [MAX_CLIENTS];
     while (self->done < self->sent) {
         int count = epoll_wait (poller, ready, MAX_CLIENTS, 10000);
@@ -254,7 +291,7 @@ s_load_run (load_t *self)
         if (count <= 0)
             s_die ("no reply for 10 s");
         for (int index = 0; index < count; index++)
-            s_load_drain (self, (int) ready [index].data.u32, &message);
+            s_load_ready (self, (int) ready [index].data.u32, &message);
     }
     zmq_msg_close (&message);
     close (poller);
@@ -272,6 +309,10 @@ s_load_new (const options_t *options, void *context)
     memset (self->value, 'x', (size_t) options->value_size);
     zstore_writer_init (&self->writer);
     for (int client = 0; client < options->clients; client++) {
+        if (options->zmtp) {
+            self->peers [client] = bench_zmtp_connect (options->requests, "DEALER");
+            continue;
+        }
         self->sockets [client] = zmq_socket (context, ZMQ_DEALER);
         int linger = 0;
         zmq_setsockopt (self->sockets [client], ZMQ_LINGER, &linger, sizeof linger);
@@ -286,7 +327,10 @@ s_load_destroy (load_t **self_p)
 {
     load_t *self = *self_p;
     for (int client = 0; client < self->options->clients; client++)
-        zmq_close (self->sockets [client]);
+        if (self->options->zmtp)
+            bench_zmtp_destroy (&self->peers [client]);
+        else
+            zmq_close (self->sockets [client]);
     zstore_writer_free (&self->writer);
     free (self->latency.values);
     free (self->sent_at);
@@ -338,29 +382,25 @@ s_run_requests (const options_t *options, void *context)
 //  --- Events ---------------------------------------------------------------
 
 typedef struct {
-    void *socket;
+    void *socket;                   //  --wire libzmq
+    bench_zmtp_t *peer;             //  --wire zmtp
+    bool topic_read;                //  zmtp: the next frame is an event's body
     zstore_reader_t *reader;        //  reused for every event
     int64_t received;
     uint64_t last_seq;
     int64_t gaps;
 } subscriber_t;
 
-//  Subscribes to the bench group and waits for the sync marker (PROTOCOL.md 4.1).
 static void
-s_subscriber_start (subscriber_t *self, void *context, const char *endpoint, int index)
+s_subscriber_start_libzmq (subscriber_t *self, void *context, const char *endpoint,
+                           const zstore_buffer_t *topic, const char *token, int token_size)
 {
     self->socket = zmq_socket (context, ZMQ_SUB);
-    self->reader = zstore_reader_new_reusable ();
     int hwm = 0;                    //  the bench measures the broker, not our queue
     zmq_setsockopt (self->socket, ZMQ_RCVHWM, &hwm, sizeof hwm);
     if (zmq_connect (self->socket, endpoint))
         s_die ("cannot connect to --events");
-    zstore_buffer_t topic;
-    zstore_buffer_init (&topic);
-    zstore_topic_group (&topic, GROUP, strlen (GROUP));
-    zmq_setsockopt (self->socket, ZMQ_SUBSCRIBE, topic.data, topic.size);
-    char token [32];
-    int token_size = snprintf (token, sizeof token, "sbench-%d-%d", (int) getpid (), index);
+    zmq_setsockopt (self->socket, ZMQ_SUBSCRIBE, topic->data, topic->size);
     zmq_setsockopt (self->socket, ZMQ_SUBSCRIBE, token, (size_t) token_size);
     zmq_pollitem_t item = { self->socket, 0, ZMQ_POLLIN, 0 };
     char frame [64];
@@ -377,29 +417,56 @@ s_subscriber_start (subscriber_t *self, void *context, const char *endpoint, int
             break;
     }
     zmq_setsockopt (self->socket, ZMQ_UNSUBSCRIBE, token, (size_t) token_size);
+}
+
+static void
+s_subscriber_start_zmtp (subscriber_t *self, const char *endpoint,
+                         const zstore_buffer_t *topic, const char *token, int token_size)
+{
+    self->peer = bench_zmtp_connect (endpoint, "SUB");
+    bench_zmtp_subscribe (self->peer, topic->data, topic->size, true);
+    bench_zmtp_subscribe (self->peer, token, (size_t) token_size, true);
+    bench_zmtp_flush (self->peer);
+    zmq_pollitem_t item = { NULL, bench_zmtp_fd (self->peer), ZMQ_POLLIN, 0 };
+    bool synced = false;
+    while (!synced) {
+        if (zmq_poll (&item, 1, 5000) <= 0 || !bench_zmtp_fill (self->peer))
+            s_die ("no sync marker from the broker within 5 s");
+        bench_zmtp_frame_t frame;
+        while (bench_zmtp_next (self->peer, &frame))
+            if (frame.more && frame.size == (size_t) token_size
+            &&  memcmp (frame.data, token, (size_t) token_size) == 0)
+                synced = true;
+    }
+    bench_zmtp_subscribe (self->peer, token, (size_t) token_size, false);
+    bench_zmtp_flush (self->peer);
+}
+
+//  Subscribes to the bench group and waits for the sync marker (PROTOCOL.md 4.1).
+static void
+s_subscriber_start (subscriber_t *self, const options_t *options, void *context, int index)
+{
+    self->reader = zstore_reader_new_reusable ();
+    zstore_buffer_t topic;
+    zstore_buffer_init (&topic);
+    zstore_topic_group (&topic, GROUP, strlen (GROUP));
+    char token [32];
+    int token_size = snprintf (token, sizeof token, "sbench-%d-%d", (int) getpid (), index);
+    if (options->zmtp)
+        s_subscriber_start_zmtp (self, options->events, &topic, token, token_size);
+    else
+        s_subscriber_start_libzmq (self, context, options->events, &topic, token, token_size);
     zstore_buffer_free (&topic);
 }
 
-//  Reads one event's body, if one is waiting: latency from the timestamp
-//  in its value. False when none is.
-static bool
-s_subscriber_receive (subscriber_t *self, samples_t *latency)
+//  One event's body: latency from the timestamp in its value.
+static void
+s_subscriber_event (subscriber_t *self, const void *data, size_t size, samples_t *latency)
 {
-    zmq_msg_t topic, body;
-    zmq_msg_init (&topic);
-    zmq_msg_init (&body);
-    if (zmq_msg_recv (&topic, self->socket, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (&topic);
-        zmq_msg_close (&body);
-        return false;
-    }
-    if (zmq_msg_recv (&body, self->socket, 0) < 0)
-        s_die ("event receive failed");
     int64_t now = s_now_ns ();
     //  Parsed in place with a kept reader: the measuring side stays light.
     const char *error = NULL;
-    const msgpack_object *root = zstore_reader_parse (self->reader, zmq_msg_data (&body),
-                                                      zmq_msg_size (&body), &error);
+    const msgpack_object *root = zstore_reader_parse (self->reader, data, size, &error);
     zstore_event_body_t event;
     zstore_fields_t fields;
     if (!root || !zstore_event_body_read (root, &event, &fields))
@@ -413,14 +480,55 @@ s_subscriber_receive (subscriber_t *self, samples_t *latency)
         self->gaps++;
     self->last_seq = event.gseq;
     self->received++;
+}
+
+//  Reads every event waiting; returns how many.
+static int64_t
+s_subscriber_drain (subscriber_t *self, samples_t *latency)
+{
+    int64_t count = 0;
+    if (self->peer) {
+        if (!bench_zmtp_fill (self->peer))
+            s_die ("the broker closed a subscriber");
+        bench_zmtp_frame_t frame;
+        while (bench_zmtp_next (self->peer, &frame)) {
+            if (self->topic_read && !frame.more) {
+                s_subscriber_event (self, frame.data, frame.size, latency);
+                count++;
+            }
+            self->topic_read = frame.more;
+        }
+        bench_zmtp_flush (self->peer);  //  a PONG, if a PING came
+        return count;
+    }
+    zmq_msg_t topic, body;
+    zmq_msg_init (&topic);
+    zmq_msg_init (&body);
+    while (zmq_msg_recv (&topic, self->socket, ZMQ_DONTWAIT) >= 0) {
+        if (zmq_msg_recv (&body, self->socket, 0) < 0)
+            s_die ("event receive failed");
+        s_subscriber_event (self, zmq_msg_data (&body), zmq_msg_size (&body), latency);
+        count++;
+    }
     zmq_msg_close (&topic);
     zmq_msg_close (&body);
-    return true;
+    return count;
+}
+
+static void
+s_subscriber_destroy (subscriber_t *self)
+{
+    if (self->peer)
+        bench_zmtp_destroy (&self->peer);
+    else
+        zmq_close (self->socket);
+    zstore_reader_destroy (&self->reader);
 }
 
 typedef struct {
     const options_t *options;
-    void *writer_socket;
+    void *writer_socket;            //  --wire libzmq
+    bench_zmtp_t *writer_peer;      //  --wire zmtp
     subscriber_t *subscribers;
     zmq_pollitem_t *items;          //  [0] the writer, then the subscribers
     zstore_writer_t writer;
@@ -442,9 +550,31 @@ s_events_send_due (events_run_t *self, int64_t start)
         memcpy (self->value, &now, sizeof now);
         s_write_request (&self->writer, (uint64_t) self->sent, "set", self->sent % options->keys,
                          self->value, options->value_size, 0);
-        zmq_send (self->writer_socket, self->writer.buffer.data, self->writer.buffer.size, 0);
+        if (self->writer_peer) {
+            bench_zmtp_queue (self->writer_peer, self->writer.buffer.data,
+                              self->writer.buffer.size, false);
+            bench_zmtp_flush (self->writer_peer);
+        }
+        else
+            zmq_send (self->writer_socket, self->writer.buffer.data, self->writer.buffer.size, 0);
         self->sent++;
     }
+}
+
+//  Counts the acknowledgements waiting.
+static void
+s_events_take_acks (events_run_t *self)
+{
+    if (!self->writer_peer) {
+        while (zmq_recv (self->writer_socket, NULL, 0, ZMQ_DONTWAIT) >= 0)
+            self->acked++;
+        return;
+    }
+    if (!bench_zmtp_fill (self->writer_peer))
+        s_die ("the broker closed the writer");
+    bench_zmtp_frame_t frame;
+    while (bench_zmtp_next (self->writer_peer, &frame))
+        self->acked++;
 }
 
 //  Polls until every set was acknowledged and delivered to every
@@ -464,12 +594,10 @@ s_events_loop (events_run_t *self)
         if (ready == 0 && self->sent >= options->ops)
             break;
         if (self->items [0].revents & ZMQ_POLLIN)
-            while (zmq_recv (self->writer_socket, NULL, 0, ZMQ_DONTWAIT) >= 0)
-                self->acked++;
+            s_events_take_acks (self);
         for (int index = 0; index < options->subscribers; index++)
             if (self->items [index + 1].revents & ZMQ_POLLIN)
-                while (s_subscriber_receive (&self->subscribers [index], &self->latency))
-                    delivered++;
+                delivered += s_subscriber_drain (&self->subscribers [index], &self->latency);
     }
 }
 
@@ -483,14 +611,22 @@ s_run_events (const options_t *options, void *context)
     run.items = calloc ((size_t) options->subscribers + 1, sizeof (zmq_pollitem_t));
     run.value = calloc (1, (size_t) options->value_size < 8 ? 8 : (size_t) options->value_size);
     zstore_writer_init (&run.writer);
-    run.writer_socket = zmq_socket (context, ZMQ_DEALER);
-    if (zmq_connect (run.writer_socket, options->requests))
-        s_die ("cannot connect to --requests");
-    run.items [0] = (zmq_pollitem_t) { run.writer_socket, 0, ZMQ_POLLIN, 0 };
+    if (options->zmtp) {
+        run.writer_peer = bench_zmtp_connect (options->requests, "DEALER");
+        run.items [0] = (zmq_pollitem_t) { NULL, bench_zmtp_fd (run.writer_peer), ZMQ_POLLIN, 0 };
+    }
+    else {
+        run.writer_socket = zmq_socket (context, ZMQ_DEALER);
+        if (zmq_connect (run.writer_socket, options->requests))
+            s_die ("cannot connect to --requests");
+        run.items [0] = (zmq_pollitem_t) { run.writer_socket, 0, ZMQ_POLLIN, 0 };
+    }
     for (int index = 0; index < options->subscribers; index++) {
-        s_subscriber_start (&run.subscribers [index], context, options->events, index);
-        void *socket = run.subscribers [index].socket;
-        run.items [index + 1] = (zmq_pollitem_t) { socket, 0, ZMQ_POLLIN, 0 };
+        subscriber_t *subscriber = &run.subscribers [index];
+        s_subscriber_start (subscriber, options, context, index);
+        run.items [index + 1] = subscriber->peer
+            ? (zmq_pollitem_t) { NULL, bench_zmtp_fd (subscriber->peer), ZMQ_POLLIN, 0 }
+            : (zmq_pollitem_t) { subscriber->socket, 0, ZMQ_POLLIN, 0 };
     }
     int64_t start = s_now_ns ();
     s_events_loop (&run);
@@ -499,8 +635,7 @@ s_run_events (const options_t *options, void *context)
     for (int index = 0; index < options->subscribers; index++) {
         received += run.subscribers [index].received;
         gaps += run.subscribers [index].gaps;
-        zmq_close (run.subscribers [index].socket);
-        zstore_reader_destroy (&run.subscribers [index].reader);
+        s_subscriber_destroy (&run.subscribers [index]);
     }
     printf ("mode events rate %d subscribers %d sets %" PRId64 " acked %" PRId64
             " delivered %" PRId64 " lost %" PRId64 " gaps %" PRId64 " events_per_sec %.0f",
@@ -508,7 +643,10 @@ s_run_events (const options_t *options, void *context)
             run.acked * options->subscribers - received, gaps, (double) received / seconds);
     s_print_latency (&run.latency);
     printf ("\n");
-    zmq_close (run.writer_socket);
+    if (run.writer_peer)
+        bench_zmtp_destroy (&run.writer_peer);
+    else
+        zmq_close (run.writer_socket);
     zstore_writer_free (&run.writer);
     free (run.latency.values);
     free (run.value);
@@ -653,7 +791,10 @@ s_usage (void)
              "  --db FILE          engine: database file\n"
              "  --sync MODE        engine: full|normal|off (default full)\n"
              "  --key-order ORDER  engine: random (as the set load) or sequential\n"
-             "  --history N        engine: history/events limit (default 100000)\n");
+             "  --history N        engine: history/events limit (default 100000)\n"
+             "  --wire WIRE        libzmq (a DEALER/SUB per client, the default) or zmtp\n"
+             "                     (ZMTP 3.0 on plain sockets, one thread: a light client\n"
+             "                     like redis-benchmark)\n");
     exit (2);
 }
 
@@ -674,7 +815,7 @@ static const option_t s_options [] = {
     { "--keys", FIELD (keys), INT64 },          { "--value-size", FIELD (value_size), INT },
     { "--rate", FIELD (rate), INT },            { "--subscribers", FIELD (subscribers), INT },
     { "--ttl", FIELD (ttl_ms), INT64 },         { "--key-order", FIELD (key_order), TEXT },
-    { "--history", FIELD (history), INT64 },
+    { "--history", FIELD (history), INT64 },    { "--wire", FIELD (wire), TEXT },
 };
 
 static void
@@ -703,7 +844,7 @@ s_parse (options_t *options, int argc, char *argv [])
     *options = (options_t) { .mode = "set", .clients = 50, .inflight = 1, .ops = 200000,
                              .keys = 100000, .value_size = 64, .rate = 10000,
                              .subscribers = 10, .sync = "full", .ttl_ms = 0,
-                             .key_order = "random", .history = 100000 };
+                             .key_order = "random", .history = 100000, .wire = "libzmq" };
     for (int index = 1; index < argc; index += 2) {
         if (index + 1 >= argc)
             s_usage ();
@@ -711,8 +852,10 @@ s_parse (options_t *options, int argc, char *argv [])
     }
     if (options->clients < 1 || options->clients > MAX_CLIENTS || options->inflight < 1
     ||  options->inflight >= (1 << SLOT_BITS) || options->ops < 1 || options->keys < 1
-    ||  options->value_size < 0 || options->rate < 1 || options->subscribers < 1)
+    ||  options->value_size < 0 || options->rate < 1 || options->subscribers < 1
+    ||  (strcmp (options->wire, "libzmq") != 0 && strcmp (options->wire, "zmtp") != 0))
         s_usage ();
+    options->zmtp = strcmp (options->wire, "zmtp") == 0;
 }
 
 static void
