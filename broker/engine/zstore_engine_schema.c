@@ -17,6 +17,8 @@
 
 #include "zstore_engine_private.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,9 +227,21 @@ s_open_failed (zstore_engine_t *self, const char *op, const char *what, char **e
     return ZSTORE_INTERNAL;
 }
 
+//  SQLite counts every allocation under one global mutex unless told not
+//  to (SQLITE_CONFIG_MEMSTATUS); the engine never reads those counts.
+//  sqlite3_config works only before SQLite initialises: if this process
+//  used SQLite before its first engine, the call fails and nothing changes.
+static void
+s_configure_sqlite (void)
+{
+    sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int
 zstore_engine_schema_open (zstore_engine_t *self, const char *op, char **error_p)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    pthread_once (&configured, s_configure_sqlite);
     //  One thread owns an engine, so SQLite's own mutexes are not needed.
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2 (self->path, &self->db, flags, NULL) != SQLITE_OK)
