@@ -32,6 +32,7 @@ struct _bench_zmtp_t {
     int fd;
     bytes_t in;
     bytes_t out;
+    size_t pings;                   //  answered
 };
 
 static void
@@ -273,6 +274,7 @@ s_handle_command (bench_zmtp_t *self, const char *body, size_t size)
         s_queue_header (&self->out, FLAG_COMMAND, 5 + context_size);
         s_bytes_append (&self->out, "\x04PONG", 5);
         s_bytes_append (&self->out, body + 7, context_size);
+        self->pings++;
     }
 }
 
@@ -305,4 +307,10 @@ bench_zmtp_next (bench_zmtp_t *self, bench_zmtp_frame_t *frame)
         *frame = (bench_zmtp_frame_t) { body, (size_t) size, (header [0] & FLAG_MORE) != 0 };
         return true;
     }
+}
+
+size_t
+bench_zmtp_pings (bench_zmtp_t *self)
+{
+    return self->pings;
 }

@@ -56,5 +56,8 @@ bool
 //  handled here (a PING queues its PONG, flushed by the next flush).
 bool
     bench_zmtp_next (bench_zmtp_t *self, bench_zmtp_frame_t *frame);
+//  PINGs answered so far.
+size_t
+    bench_zmtp_pings (bench_zmtp_t *self);
 
 #endif
