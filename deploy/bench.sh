@@ -11,6 +11,12 @@
 # Durable rows compare zstore's durable mode (sync=full: the reply leaves
 # after the commit holding it is on disk) with Redis `appendfsync always`;
 # memory rows compare zstore on :memory: with Redis without persistence.
+#
+# The load generator speaks ZMTP 3.0 on plain sockets from one thread
+# (bench_broker --wire zmtp, tests/bench_zmtp.c), as light as
+# redis-benchmark is beside Redis: on two cores, a client's own CPU is taken
+# from the server. Rows marked "libzmq clients" use a libzmq DEALER or SUB
+# per client instead (what most services will link), for comparison.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -79,6 +85,11 @@ stop_redis() {
 
 field() { sed -n "s/.* $1 \([0-9.]*\).*/\1/p"; }
 
+# zbench ARGS... : the load generator with the light client.
+zbench() { "$BENCH" --wire zmtp "$@"; }
+# latency OUTPUT : "p50 X p99 Y" from a request run's output.
+latency() { echo "p50 $(field p50_us <<<"$1") p99 $(field p99_us <<<"$1")"; }
+
 # redis_rps TEST CLIENTS PIPELINE OPS : redis-benchmark's requests per second.
 redis_rps() {
     redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -t "$1" -c "$2" -P "$3" -n "$4" \
@@ -103,44 +114,50 @@ while read -r -t 30 -u "$out" line; do
         "bench_broker: ready"*) break ;;
     esac
 done
-out=$("$BENCH" --mode set --requests "$REQ" --clients 50 --inflight 1 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
-ECHO=$(field ops_per_sec <<<"$out"); lat="p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
+out=$(zbench --mode set --requests "$REQ" --clients 50 --inflight 1 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
+ECHO=$(field ops_per_sec <<<"$out"); lat=$(latency "$out")
 start_redis memory; r=$(redis_rps set 50 1 "$N_SET")
 row "bare libzmq ROUTER echo, 50 clients x 1" "$ECHO" "$r" "$(ratio "$ECHO" "$r")" "$lat"
+out=$("$BENCH" --wire libzmq --mode set --requests "$REQ" --clients 50 --inflight 1 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
+ECHO_LIBZMQ=$(field ops_per_sec <<<"$out")
+row "  the same, libzmq clients" "$ECHO_LIBZMQ" "$r" "$(ratio "$ECHO_LIBZMQ" "$r")" "$(latency "$out")"
 stop_redis
 
 # --- memory rows --------------------------------------------------------------
 start_broker --db :memory:
-out=$("$BENCH" --mode set --requests "$REQ" --clients 50 --inflight 1 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
-z=$(field ops_per_sec <<<"$out"); lat="p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
+out=$(zbench --mode set --requests "$REQ" --clients 50 --inflight 1 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
+z=$(field ops_per_sec <<<"$out"); lat=$(latency "$out")
 start_redis memory; r=$(redis_rps set 50 1 "$N_SET")
 row "set, memory, 50 clients x 1" "$z" "$r" "$(ratio "$z" "$r")" "$lat; $(ratio "$z" "$ECHO") of echo"
+out=$("$BENCH" --wire libzmq --mode set --requests "$REQ" --clients 50 --inflight 1 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
+z=$(field ops_per_sec <<<"$out")
+row "  the same, libzmq clients" "$z" "$r" "$(ratio "$z" "$r")" "$(latency "$out"); $(ratio "$z" "$ECHO_LIBZMQ") of its echo"
 
-out=$("$BENCH" --mode get --requests "$REQ" --clients 50 --inflight 1 --ops "$N_GET" --keys "$KEYS" --value-size "$VALUE")
-z=$(field ops_per_sec <<<"$out"); lat="p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
+out=$(zbench --mode get --requests "$REQ" --clients 50 --inflight 1 --ops "$N_GET" --keys "$KEYS" --value-size "$VALUE")
+z=$(field ops_per_sec <<<"$out"); lat=$(latency "$out")
 redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -t set -n "$KEYS" -r "$KEYS" -d "$VALUE" -q >/dev/null 2>&1
 r=$(redis_rps get 50 1 "$N_GET")
 row "get, memory, 50 clients x 1" "$z" "$r" "$(ratio "$z" "$r")" "$lat"
 
-out=$("$BENCH" --mode mix --requests "$REQ" --clients 50 --inflight 1 --ops "$N_GET" --keys "$KEYS" --value-size "$VALUE")
-z=$(field ops_per_sec <<<"$out"); lat="p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
+out=$(zbench --mode mix --requests "$REQ" --clients 50 --inflight 1 --ops "$N_GET" --keys "$KEYS" --value-size "$VALUE")
+z=$(field ops_per_sec <<<"$out"); lat=$(latency "$out")
 row "90/10 get/set, memory, 50 clients x 1" "$z" "-" "-" "$lat"
 
-out=$("$BENCH" --mode set --requests "$REQ" --clients 16 --inflight 16 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
-z=$(field ops_per_sec <<<"$out"); lat="p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
+out=$(zbench --mode set --requests "$REQ" --clients 16 --inflight 16 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
+z=$(field ops_per_sec <<<"$out"); lat=$(latency "$out")
 r=$(redis_rps set 16 16 "$N_SET")
 row "set, memory, 16 clients x 16 in flight" "$z" "$r" "$(ratio "$z" "$r")" "$lat"
 stop_redis
 
 # --- durable rows -------------------------------------------------------------
 start_broker --db "$WORK/durable.db" --sync full
-out=$("$BENCH" --mode set --requests "$REQ" --clients 50 --inflight 1 --ops "$N_DURABLE" --keys "$KEYS" --value-size "$VALUE")
-z=$(field ops_per_sec <<<"$out"); lat="p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
+out=$(zbench --mode set --requests "$REQ" --clients 50 --inflight 1 --ops "$N_DURABLE" --keys "$KEYS" --value-size "$VALUE")
+z=$(field ops_per_sec <<<"$out"); lat=$(latency "$out")
 start_redis durable; r=$(redis_rps set 50 1 "$N_DURABLE")
 row "set, durable, 50 clients x 1" "$z" "$r" "$(ratio "$z" "$r")" "$lat"
 
-out=$("$BENCH" --mode set --requests "$REQ" --clients 16 --inflight 16 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
-z=$(field ops_per_sec <<<"$out"); lat="p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
+out=$(zbench --mode set --requests "$REQ" --clients 16 --inflight 16 --ops "$N_SET" --keys "$KEYS" --value-size "$VALUE")
+z=$(field ops_per_sec <<<"$out"); lat=$(latency "$out")
 r=$(redis_rps set 16 16 "$N_SET")
 row "set, durable, 16 clients x 16 in flight" "$z" "$r" "$(ratio "$z" "$r")" "$lat"
 stop_redis; stop_broker
@@ -157,11 +174,14 @@ row "  engine alone, sequential keys, no history" "$e" "-" "$(ratio "$z" "$e")" 
 
 # --- events ---------------------------------------------------------------------
 start_broker --db :memory:
-out=$("$BENCH" --mode events --requests "$REQ" --events "$EV" --rate 10000 --subscribers 10 --ops $((100000 / SCALE)) --value-size "$VALUE")
+out=$(zbench --mode events --requests "$REQ" --events "$EV" --rate 10000 --subscribers 10 --ops $((100000 / SCALE)) --value-size "$VALUE")
 row "events: 10 subscribers, 10k sets/s (memory)" "$(field events_per_sec <<<"$out")" "-" "-" \
     "lost $(field lost <<<"$out") p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
+out=$("$BENCH" --wire libzmq --mode events --requests "$REQ" --events "$EV" --rate 10000 --subscribers 10 --ops $((100000 / SCALE)) --value-size "$VALUE")
+row "  the same, libzmq subscribers" "$(field events_per_sec <<<"$out")" "-" "-" \
+    "lost $(field lost <<<"$out") p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
 start_broker --db "$WORK/events.db" --sync full
-out=$("$BENCH" --mode events --requests "$REQ" --events "$EV" --rate 10000 --subscribers 10 --ops $((100000 / SCALE)) --value-size "$VALUE")
+out=$(zbench --mode events --requests "$REQ" --events "$EV" --rate 10000 --subscribers 10 --ops $((100000 / SCALE)) --value-size "$VALUE")
 row "events: 10 subscribers, 10k sets/s (durable)" "$(field events_per_sec <<<"$out")" "-" "-" \
     "lost $(field lost <<<"$out") p50 $(field p50_us <<<"$out") p99 $(field p99_us <<<"$out")"
 stop_broker
@@ -169,7 +189,7 @@ stop_broker
 # --- a million keys -------------------------------------------------------------
 MILLION=$((1000000 / SCALE))
 start_broker --db "$WORK/million.db" --sync normal
-"$BENCH" --mode set --requests "$REQ" --clients 16 --inflight 16 --ops "$MILLION" --keys "$MILLION" >/dev/null
+zbench --mode set --requests "$REQ" --clients 16 --inflight 16 --ops "$MILLION" --keys "$MILLION" >/dev/null
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$BROKER_PID/status")
 row "1M keys in a file: broker RSS (KiB)" "$rss" "-" "-" "target < 65536"
 stop_broker
@@ -177,9 +197,9 @@ stop_broker
 # then a broker that purges them in its bounded steps while 16 clients read.
 printf 'timers\n    purge-interval = 3600000\n' >"$WORK/nopurge.cfg"
 start_broker --db "$WORK/purge.db" --sync normal --config "$WORK/nopurge.cfg"
-"$BENCH" --mode set --requests "$REQ" --clients 16 --inflight 16 --ops "$MILLION" --keys "$MILLION" --ttl 1 >/dev/null
+zbench --mode set --requests "$REQ" --clients 16 --inflight 16 --ops "$MILLION" --keys "$MILLION" --ttl 1 >/dev/null
 start_broker --db "$WORK/purge.db" --sync normal
-out=$("$BENCH" --mode purge --requests "$REQ" --clients 16 --inflight 1 --ops $((400000 / SCALE)) --keys "$MILLION")
+out=$(zbench --mode purge --requests "$REQ" --clients 16 --inflight 1 --ops $((400000 / SCALE)) --keys "$MILLION")
 row "gets while 1M expired keys are purged" "$(field ops_per_sec <<<"$out")" "-" "-" \
     "p99.9 $(field p999_us <<<"$out") max $(field max_us <<<"$out") (target p99.9 < 10000)"
 stop_broker
