@@ -204,6 +204,12 @@ int
 void
     zstore_wal_file_destroy (zstore_wal_file_t **self_p);
 
+//  An engine's connection writes its WAL through zstore_wal_vfs.c: each
+//  commit's frames in one system call. The writes it has issued to WAL
+//  files, in this process (for tests and profiles).
+uint64_t
+    zstore_wal_vfs_writes (void);
+
 typedef struct {
     uint64_t runs;                  //  checkpoints attempted
     uint64_t failures;              //  that failed (BUSY is not a failure)

@@ -326,4 +326,10 @@ int
     zstore_engine_purge_step_as (zstore_engine_t *self, const char *op, const zstore_range_t *range,
                                  int64_t max_rows, int64_t *removed_p);
 
+//  --- zstore_wal_vfs.c ---
+#define ZSTORE_WAL_VFS "zstore-wal"
+//  Registers the VFS once; its name, or NULL if SQLite has no default VFS.
+const char *
+    zstore_wal_vfs (void);
+
 #endif

@@ -244,7 +244,8 @@ zstore_engine_schema_open (zstore_engine_t *self, const char *op, char **error_p
     pthread_once (&configured, s_configure_sqlite);
     //  One thread owns an engine, so SQLite's own mutexes are not needed.
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2 (self->path, &self->db, flags, NULL) != SQLITE_OK)
+    //  Each commit's WAL frames in one write (zstore_wal_vfs.c).
+    if (sqlite3_open_v2 (self->path, &self->db, flags, zstore_wal_vfs ()) != SQLITE_OK)
         return s_open_failed (self, op, "open database", error_p);
     sqlite3_extended_result_codes (self->db, 1);
     //  Switching to WAL takes a lock: without the timeout already set, a
