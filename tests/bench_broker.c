@@ -7,12 +7,17 @@
     Engine mode: the engine's own batched upsert rate on a file, for the
     "pipelined set vs engine" ratio.
 
-    bench_broker --mode set|get|mix|purge --requests EP [--clients C]
+    bench_broker --mode set|get|mix|purge --requests EP [--clients C] [--wire W]
                  [--inflight W] [--ops N] [--keys K] [--value-size V] [--ttl MS]
     bench_broker --mode events --requests EP --events EP [--rate R]
                  [--subscribers S] [--ops N] [--value-size V]
     bench_broker --mode engine --db FILE [--sync full|normal|off] [--ops N]
     bench_broker --mode echo-server --requests EP    (a bare ROUTER: the ceiling)
+
+    --wire libzmq (the default) gives each client a libzmq DEALER or SUB;
+    --wire zmtp speaks ZMTP 3.0 on plain sockets from this one thread
+    (bench_zmtp.c), as light as redis-benchmark: on a 2-core machine the
+    generator's own CPU is taken from the broker it measures.
 
     Output: one line per run, "name value" pairs, easy to grep or parse.
 */
