@@ -86,30 +86,37 @@ s_gather (s_wal_t *self, const void *data, size_t size, sqlite3_int64 offset)
     return SQLITE_OK;
 }
 
+//  Straight to the default VFS (no memory to gather).
+static int
+s_write_through (s_wal_t *self, const void *data, int amount, sqlite3_int64 offset)
+{
+    atomic_fetch_add (&s_writes, 1);
+    return self->real->pMethods->xWrite (self->real, data, amount, offset);
+}
+
 static int
 s_write (sqlite3_file *file, const void *data, int amount, sqlite3_int64 offset)
 {
     s_wal_t *self = (s_wal_t *) file;
     size_t size = (size_t) amount;
+    const unsigned char *header = data;
+    bool completes_commit = self->commit_page_next;
+    self->commit_page_next = size == FRAME_HEADER_SIZE
+                          && (header [4] | header [5] | header [6] | header [7]) != 0;
     int rc = SQLITE_OK;
     if (self->size && (offset != self->offset + (sqlite3_int64) self->size
                        || self->size + size > GATHER_LIMIT))
         rc = s_flush (self);
-    if (rc == SQLITE_OK)
-        rc = s_gather (self, data, size, offset);
-    if (rc != SQLITE_OK) {
-        self->size = 0;
-        self->commit_page_next = false;
-        return rc;
+    if (rc == SQLITE_OK && s_gather (self, data, size, offset) != SQLITE_OK) {
+        rc = s_flush (self);
+        if (rc == SQLITE_OK)
+            rc = s_write_through (self, data, amount, offset);
     }
-    if (self->commit_page_next) {
+    if (rc == SQLITE_OK && completes_commit)
+        rc = s_flush (self);
+    if (rc != SQLITE_OK)
         self->commit_page_next = false;
-        return s_flush (self);
-    }
-    const unsigned char *header = data;
-    self->commit_page_next = size == FRAME_HEADER_SIZE
-                          && (header [4] | header [5] | header [6] | header [7]) != 0;
-    return SQLITE_OK;
+    return rc;
 }
 
 //  Every other method writes out what is gathered, then hands over.
