@@ -22,9 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 //  How long a write waits for another connection's lock.
 #define BUSY_TIMEOUT_MS 5000
+#define BUSY_RETRY_US 250
 #define WAL_RETRY_MS 10
 
 static int
@@ -209,6 +211,21 @@ s_set_wal (sqlite3 *db)
     return rc;
 }
 
+//  SQLite's own busy handler sleeps longer each time, up to 100 ms a
+//  sleep: a writer held off for 20 ms (a checkpoint restarting the WAL, a
+//  writer in another process) would go on waiting for ~80. This one looks
+//  again every 250 us, for BUSY_TIMEOUT_MS in all.
+static int
+s_busy_wait (void *arg, int attempts)
+{
+    (void) arg;
+    if ((int64_t) attempts * BUSY_RETRY_US >= (int64_t) BUSY_TIMEOUT_MS * 1000)
+        return 0;
+    struct timespec pause = { 0, BUSY_RETRY_US * 1000L };
+    nanosleep (&pause, NULL);
+    return 1;
+}
+
 static int
 s_open_failed (zstore_engine_t *self, const char *op, const char *what, char **error_p)
 {
@@ -251,11 +268,9 @@ zstore_engine_schema_open (zstore_engine_t *self, const char *op, char **error_p
     //  Switching to WAL takes a lock: without the timeout already set, a
     //  process opening the file while another does fails at once ("database
     //  is locked"). go-store sets it after WAL and has that race.
-    sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler (self->db, s_busy_wait, NULL);
     if (s_set_wal (self->db) != SQLITE_OK)
         return s_open_failed (self, op, "set WAL journal mode", error_p);
-    if (s_exec (self->db, "PRAGMA busy_timeout=5000") != SQLITE_OK)
-        return s_open_failed (self, op, "set busy timeout", error_p);
     if (s_exec (self->db, "PRAGMA synchronous=FULL") != SQLITE_OK)
         return s_open_failed (self, op, "set synchronous", error_p);
 
