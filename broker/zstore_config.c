@@ -37,6 +37,7 @@ static const s_setting_t s_settings [] = {
     { "limits/snapshots", NULL, KIND_NUMBER, FIELD (snapshots), 1, 10000 },
     { "limits/snapshot-idle", NULL, KIND_NUMBER, FIELD (snapshot_idle), 100, 86400000 },
     { "limits/cache", NULL, KIND_NUMBER, FIELD (cache), 64, 16 << 20 },
+    { "limits/wal", NULL, KIND_NUMBER, FIELD (wal), 0, 1 << 30 },
     { "timers/heartbeat", NULL, KIND_NUMBER, FIELD (heartbeat), 10, 3600000 },
     { "timers/purge-interval", NULL, KIND_NUMBER, FIELD (purge_interval), 1, 86400000 },
     { "timers/purge-chunk", NULL, KIND_NUMBER, FIELD (purge_chunk), 1, 1000000 },
@@ -68,6 +69,7 @@ zstore_config_new (void)
     self->snapshots = 16;
     self->snapshot_idle = 30000;
     self->cache = 16384;
+    self->wal = 1 << 20;
     self->heartbeat = 1000;
     self->purge_interval = 1000;
     self->purge_chunk = 1000;

@@ -32,6 +32,7 @@ typedef struct {
     int64_t snapshots;              //  limits/snapshots, open at once
     int64_t snapshot_idle;          //  limits/snapshot-idle, ms
     int64_t cache;                  //  limits/cache, KiB of SQLite page cache
+    int64_t wal;                    //  limits/wal, KiB the WAL may grow to (0 = no limit)
     int64_t heartbeat;              //  timers/heartbeat, ms
     int64_t purge_interval;         //  timers/purge-interval, ms
     int64_t purge_chunk;            //  timers/purge-chunk, most rows per step

@@ -127,6 +127,7 @@ s_open_engine (zstore_broker_t *self, char **error_p)
     ||  zstore_engine_set_cache_size (self->engine, self->config->cache)
     ||  zstore_engine_set_history_limit (self->engine, self->config->history)
     ||  zstore_engine_set_background_checkpoints (self->engine, (int) self->config->checkpoint)
+    ||  zstore_engine_set_wal_limit (self->engine, self->config->wal)
     ||  s_start_flusher (self, error_p)) {
         if (!*error_p)
             *error_p = s_error ("%s", zstore_engine_error (self->engine));

@@ -1,7 +1,8 @@
 //  Background checkpoints: with them on, no commit copies the WAL into the
 //  database (the WAL grows past SQLite's 1000-page mark); the thread's
 //  PASSIVE checkpoints copy it all once the writes stop, and the data is
-//  intact for another connection and after reopening.
+//  intact for another connection and after reopening. Under writes that
+//  never stop, the WAL's limit brings it back to its start and its size.
 
 #include "testkit.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define VALUE_SIZE 8192             //  two pages and more per set
 #define SETS 2000
@@ -140,6 +142,45 @@ test_the_thread_copies_everything (void **state)
     s_assert_last_value (fixture->path);
 }
 
+static int64_t
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+//  Writes that never pause leave no PASSIVE checkpoint a moment to catch
+//  up; past the limit the thread restarts the WAL, which is then cut back
+//  to the limit. Without the limit (the control) it only grows.
+static void
+test_the_limit_restarts_a_busy_wal (void **state)
+{
+    fixture_t *fixture = *state;
+    assert_int_equal (zstore_engine_set_wal_limit (fixture->engine, 256), ZSTORE_OK);
+    assert_int_equal (zstore_engine_set_background_checkpoints (fixture->engine, 2), ZSTORE_OK);
+    char *value = malloc (VALUE_SIZE);
+    memset (value, 'w', VALUE_SIZE);
+    zstore_checkpoint_stats_t stats = { 0 };
+    int64_t deadline = s_now_ms () + 20000;
+    int index = 0;
+    while (stats.restarts == 0 && s_now_ms () < deadline) {
+        char key [32];
+        snprintf (key, sizeof key, "busy%d", index++ % 500);
+        assert_int_equal (zstore_engine_set (fixture->engine, LIT ("g"), zstore_str (key),
+                                             zstore_bytes (value, VALUE_SIZE), NULL),
+                          ZSTORE_OK);
+        zstore_engine_checkpoint_stats (fixture->engine, UINT64_MAX - 1, 0, &stats);
+    }
+    assert_true (stats.restarts >= 1);
+    //  The next commit starts the WAL over and cuts the file to the limit.
+    assert_int_equal (zstore_engine_set (fixture->engine, LIT ("g"), LIT ("after"), LIT ("x"),
+                                         NULL), ZSTORE_OK);
+    assert_true (s_wal_size (fixture->path) <= 256 * 1024);
+    free (value);
+    assert_int_equal (zstore_engine_set_wal_limit (fixture->engine, -1), ZSTORE_INVALID);
+}
+
 static void
 test_destroy_stops_the_thread (void **state)
 {
@@ -170,6 +211,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_commits_leave_the_wal_to_the_thread, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_the_thread_copies_everything, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_limit_restarts_a_busy_wal, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_destroy_stops_the_thread, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_memory_and_bad_intervals, s_setup, s_teardown),

@@ -190,6 +190,15 @@ int
 int
     zstore_engine_set_background_checkpoints (zstore_engine_t *self, int interval_ms);
 
+//  The WAL's size limit in KiB (0: none, SQLite's way). With background
+//  checkpoints a steady stream of writes never leaves the checkpointer a
+//  moment to catch up, and the WAL would grow without end; past the limit
+//  the checkpointer briefly holds writers off (a RESTART checkpoint that
+//  never waits) so that the next write starts the WAL over, and the file is
+//  cut back to the limit then (journal_size_limit).
+int
+    zstore_engine_set_wal_limit (zstore_engine_t *self, int64_t kib);
+
 //  The WAL's file (zstore_engine_wal.c), for a thread that makes commits
 //  durable after they were written with synchronous=NORMAL: a commit is on
 //  disk once a zstore_wal_file_sync that started after it returned 0.
@@ -215,6 +224,7 @@ typedef struct {
     uint64_t failures;              //  that failed (BUSY is not a failure)
     uint64_t wal_frames;            //  frames in the WAL at the last one
     uint64_t copied;                //  of those, in the database after it
+    uint64_t restarts;              //  RESTARTs past the WAL limit that succeeded
 } zstore_checkpoint_stats_t;
 
 //  The background checkpoints' counters, once more than after_runs ran or

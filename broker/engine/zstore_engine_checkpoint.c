@@ -10,6 +10,17 @@
     the writer: it copies the frames no reader still needs, and the writer
     restarts the WAL from its start once everything was copied.
 
+    Under a steady stream of writes that moment never comes: each PASSIVE
+    copies what was there when it began while the writer adds more, and the
+    WAL grows without end (measured: 2.1 GB beside a 118 MB database after
+    a million pipelined sets). So when the WAL is past its limit
+    (zstore_engine_set_wal_limit), the PASSIVE is followed at once by a
+    RESTART checkpoint without a busy handler: if the writer lock is free it
+    copies the few frames written meanwhile, holding writers off for that
+    long, and makes the next write start the WAL over; if the writer or a
+    reader is busy it gives up at once and the next interval tries again.
+    journal_size_limit then cuts the file back to the limit.
+
     The thread touches nothing of the engine but its counters, under the
     mutex; its connection is its own, so SQLite needs no shared locking.
 */
@@ -18,12 +29,15 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 struct _zstore_checkpointer_t {
     sqlite3 *db;                    //  the thread's own connection
     int interval_ms;
+    int64_t wal_limit;              //  bytes; 0 = none (under the mutex)
+    int page_size;
     pthread_t thread;
     pthread_mutex_t mutex;
     pthread_cond_t changed;         //  stop asked, or a checkpoint ran
@@ -45,6 +59,22 @@ s_deadline (int interval_ms)
     return deadline;
 }
 
+//  Past the limit, a RESTART that gives up rather than wait: true if the
+//  next write starts the WAL over.
+static bool
+s_restart (zstore_checkpointer_t *self, int wal_frames)
+{
+    pthread_mutex_lock (&self->mutex);
+    int64_t limit = self->wal_limit;
+    pthread_mutex_unlock (&self->mutex);
+    if (!limit || (int64_t) wal_frames * (self->page_size + 24) <= limit)
+        return false;
+    int frames = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_RESTART, &frames,
+                                        &copied);
+    return rc == SQLITE_OK;
+}
+
 //  One PASSIVE checkpoint; BUSY (another checkpoint is running, in this
 //  process or another) is not a failure.
 static void
@@ -53,8 +83,10 @@ s_checkpoint (zstore_checkpointer_t *self)
     int wal_frames = 0, copied = 0;
     int rc = sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
                                         &copied);
+    bool restarted = rc == SQLITE_OK && s_restart (self, wal_frames);
     pthread_mutex_lock (&self->mutex);
     self->stats.runs++;
+    self->stats.restarts += restarted;
     if (rc == SQLITE_OK && wal_frames >= 0) {
         self->stats.wal_frames = (uint64_t) wal_frames;
         self->stats.copied = copied > 0 ? (uint64_t) copied : 0;
@@ -105,12 +137,14 @@ s_checkpointer_destroy (zstore_checkpointer_t **self_p)
 }
 
 static zstore_checkpointer_t *
-s_checkpointer_new (const char *path, int interval_ms)
+s_checkpointer_new (const char *path, int interval_ms, int64_t wal_limit, int page_size)
 {
     zstore_checkpointer_t *self = calloc (1, sizeof (zstore_checkpointer_t));
     if (!self)
         return NULL;
     self->interval_ms = interval_ms;
+    self->wal_limit = wal_limit;
+    self->page_size = page_size;
     pthread_condattr_t attributes;
     pthread_condattr_init (&attributes);
     pthread_condattr_setclock (&attributes, CLOCK_MONOTONIC);
@@ -133,6 +167,44 @@ s_checkpointer_new (const char *path, int interval_ms)
     return self;
 }
 
+static int
+s_page_size (sqlite3 *db)
+{
+    sqlite3_stmt *stmt = NULL;
+    int size = 4096;
+    if (sqlite3_prepare_v2 (db, "PRAGMA page_size", -1, &stmt, NULL) == SQLITE_OK
+    &&  sqlite3_step (stmt) == SQLITE_ROW)
+        size = sqlite3_column_int (stmt, 0);
+    sqlite3_finalize (stmt);
+    return size;
+}
+
+int
+zstore_engine_set_wal_limit (zstore_engine_t *self, int64_t kib)
+{
+    const char *op = "store.SetWALLimit";
+    int code = zstore_engine_check_open (self, op);
+    if (code)
+        return code;
+    if (kib < 0)
+        return zstore_engine_fail (self, ZSTORE_INVALID, "%s: negative limit", op);
+    self->wal_limit = kib * 1024;
+    if (!zstore_engine_file (self))
+        return ZSTORE_OK;           //  a memory database has no WAL
+    //  After a restart, the file is cut back to the limit (-1: never).
+    char pragma [64];
+    snprintf (pragma, sizeof pragma, "PRAGMA journal_size_limit=%lld",
+              kib ? (long long) self->wal_limit : -1LL);
+    if (sqlite3_exec (self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+        return zstore_engine_fail_sql (self, op, "set journal_size_limit");
+    if (self->checkpointer) {
+        pthread_mutex_lock (&self->checkpointer->mutex);
+        self->checkpointer->wal_limit = self->wal_limit;
+        pthread_mutex_unlock (&self->checkpointer->mutex);
+    }
+    return ZSTORE_OK;
+}
+
 int
 zstore_engine_set_background_checkpoints (zstore_engine_t *self, int interval_ms)
 {
@@ -151,7 +223,8 @@ zstore_engine_set_background_checkpoints (zstore_engine_t *self, int interval_ms
         return zstore_engine_fail_sql (self, op, "set wal_autocheckpoint");
     if (interval_ms == 0)
         return ZSTORE_OK;
-    self->checkpointer = s_checkpointer_new (zstore_engine_file (self), interval_ms);
+    self->checkpointer = s_checkpointer_new (zstore_engine_file (self), interval_ms,
+                                             self->wal_limit, s_page_size (self->db));
     if (!self->checkpointer) {
         sqlite3_exec (self->db, "PRAGMA wal_autocheckpoint=1000", NULL, NULL, NULL);
         return zstore_engine_fail (self, ZSTORE_INTERNAL, "%s: cannot start the thread", op);

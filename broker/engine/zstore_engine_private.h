@@ -136,6 +136,7 @@ struct _zstore_engine_t {
 
     int64_t history_limit;          //  events to keep in zstore_history, 0 = none
     zstore_checkpointer_t *checkpointer;    //  background checkpoints, or NULL
+    int64_t wal_limit;              //  bytes (zstore_engine_set_wal_limit); 0 = none
     zstore_history_cache_t history_cache;   //  inside a batch only
 };
 
