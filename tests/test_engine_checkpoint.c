@@ -17,19 +17,12 @@
 #define VALUE_SIZE 8192             //  two pages and more per set
 #define SETS 2000
 
-typedef struct {
-    char *dir;
-    char *path;
-    zstore_engine_t *engine;
-} fixture_t;
+typedef testkit_store_t fixture_t;
 
 static int
 s_setup (void **state)
 {
-    fixture_t *fixture = calloc (1, sizeof (fixture_t));
-    fixture->dir = testkit_tempdir ();
-    fixture->path = testkit_path (fixture->dir, "checkpoint.db");
-    fixture->engine = testkit_engine (fixture->path);
+    fixture_t *fixture = testkit_store_new ("checkpoint.db");
     *state = fixture;
     return 0;
 }
@@ -37,11 +30,7 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    fixture_t *fixture = *state;
-    zstore_engine_destroy (&fixture->engine);
-    testkit_tempdir_remove (&fixture->dir);
-    free (fixture->path);
-    free (fixture);
+    testkit_store_destroy ((fixture_t **) state);
     return 0;
 }
 

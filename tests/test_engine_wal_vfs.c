@@ -11,19 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    char *dir;
-    char *path;
-    zstore_engine_t *engine;
-} fixture_t;
+typedef testkit_store_t fixture_t;
 
 static int
 s_setup (void **state)
 {
-    fixture_t *fixture = calloc (1, sizeof (fixture_t));
-    fixture->dir = testkit_tempdir ();
-    fixture->path = testkit_path (fixture->dir, "wal.db");
-    fixture->engine = testkit_engine (fixture->path);
+    fixture_t *fixture = testkit_store_new ("wal.db");
     //  As the durable broker runs it: no sync in the commit, so nothing but
     //  the commit frame itself says when to write the gathered frames.
     assert_int_equal (zstore_engine_set_synchronous (fixture->engine, ZSTORE_SYNC_NORMAL),
@@ -35,11 +28,7 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    fixture_t *fixture = *state;
-    zstore_engine_destroy (&fixture->engine);
-    testkit_tempdir_remove (&fixture->dir);
-    free (fixture->path);
-    free (fixture);
+    testkit_store_destroy ((fixture_t **) state);
     return 0;
 }
 

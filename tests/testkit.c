@@ -117,6 +117,30 @@ testkit_engine (const char *path)
     return engine;
 }
 
+testkit_store_t *
+testkit_store_new (const char *file_name)
+{
+    testkit_store_t *self = calloc (1, sizeof (testkit_store_t));
+    assert_non_null (self);
+    self->dir = testkit_tempdir ();
+    self->path = testkit_path (self->dir, file_name);
+    self->engine = testkit_engine (self->path);
+    return self;
+}
+
+void
+testkit_store_destroy (testkit_store_t **self_p)
+{
+    testkit_store_t *self = *self_p;
+    if (!self)
+        return;
+    zstore_engine_destroy (&self->engine);
+    testkit_tempdir_remove (&self->dir);
+    free (self->path);
+    free (self);
+    *self_p = NULL;
+}
+
 void
 testkit_assert_bytes (const char *data, size_t size, const char *expected)
 {

@@ -68,6 +68,20 @@ int64_t
 zstore_engine_t *
     testkit_engine (const char *path);
 
+//  An engine on a file in a temporary directory of its own: the fixture
+//  of the engine tests that need nothing more. destroy closes the engine
+//  (if still open) and removes the directory.
+typedef struct {
+    char *dir;
+    char *path;
+    zstore_engine_t *engine;
+} testkit_store_t;
+
+testkit_store_t *
+    testkit_store_new (const char *file_name);
+void
+    testkit_store_destroy (testkit_store_t **self_p);
+
 //  Asserts a value equals the C string expected.
 void
     testkit_assert_bytes (const char *data, size_t size, const char *expected);
