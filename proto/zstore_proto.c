@@ -852,9 +852,39 @@ s_check (zstore_writer_t *self, int rc)
         self->failed = true;
 }
 
+//  A short string or bin goes into the buffer as one piece, header and
+//  body: the packer would make two calls through its callback, and a
+//  request's keys and small values are most of what is written. Same
+//  bytes as msgpack-c's: fixstr below 32 bytes, bin 8 below 256.
+#define SHORT_PIECE 62
+
+static bool
+s_write_short (zstore_writer_t *self, uint8_t tag, bool tag_holds_size, const void *data,
+               size_t size)
+{
+    if (size > SHORT_PIECE)
+        return false;
+    char piece [SHORT_PIECE + 2];
+    size_t header = 1;
+    if (tag_holds_size)
+        piece [0] = (char) (tag | size);
+    else {
+        piece [0] = (char) tag;
+        piece [1] = (char) size;
+        header = 2;
+    }
+    if (size)
+        memcpy (piece + header, data, size);
+    if (msgpack_sbuffer_write (&self->buffer, piece, header + size) != 0)
+        self->failed = true;
+    return true;
+}
+
 static void
 s_write_str (zstore_writer_t *self, const char *text, size_t size)
 {
+    if (size < 32 && s_write_short (self, 0xa0, true, text, size))
+        return;
     s_check (self, msgpack_pack_str (&self->packer, size));
     if (size)
         s_check (self, msgpack_pack_str_body (&self->packer, text, size));
@@ -881,6 +911,8 @@ zstore_write_key (zstore_writer_t *self, const char *name)
 void
 zstore_write_bytes (zstore_writer_t *self, const void *data, size_t size)
 {
+    if (s_write_short (self, 0xc4, false, data, size))
+        return;
     s_check (self, msgpack_pack_bin (&self->packer, size));
     if (size)
         s_check (self, msgpack_pack_bin_body (&self->packer, data, size));

@@ -1827,12 +1827,47 @@ test_reply_begin_with_id_error_and_extra (void **state)
     zstore_writer_free (&writer);
 }
 
+//  The writer's str and bin are byte for byte what msgpack-c's packer
+//  writes, at every size around its short path and format boundaries.
+static void
+test_writer_matches_msgpack_c (void **state)
+{
+    (void) state;
+    char data [300];
+    for (size_t index = 0; index < sizeof data; index++)
+        data [index] = (char) ('a' + index % 26);
+    zstore_writer_t writer;
+    zstore_writer_init (&writer);
+    for (size_t size = 0; size < sizeof data; size++) {
+        msgpack_sbuffer expected;
+        msgpack_sbuffer_init (&expected);
+        msgpack_packer packer;
+        msgpack_packer_init (&packer, &expected, msgpack_sbuffer_write);
+        msgpack_pack_bin (&packer, size);
+        msgpack_pack_bin_body (&packer, data, size);
+        msgpack_pack_str (&packer, size);
+        msgpack_pack_str_body (&packer, data, size);
+        char text [sizeof data + 1];
+        memcpy (text, data, size);
+        text [size] = 0;
+        zstore_writer_reset (&writer);
+        zstore_write_bytes (&writer, data, size);
+        zstore_write_str (&writer, text);
+        assert_false (zstore_writer_failed (&writer));
+        assert_int_equal (writer.buffer.size, expected.size);
+        assert_memory_equal (writer.buffer.data, expected.data, expected.size);
+        msgpack_sbuffer_destroy (&expected);
+    }
+    zstore_writer_free (&writer);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_status_names_both_ways),
         cmocka_unit_test (test_buffer_append_reset_free),
+        cmocka_unit_test (test_writer_matches_msgpack_c),
         cmocka_unit_test (test_escape_every_byte_value),
         cmocka_unit_test (test_escape_random_round_trip),
         cmocka_unit_test (test_unescape_rejects_malformed),
