@@ -213,6 +213,6 @@ const char *
 //  (zstore_stats.c).
 uint32_t
     zstore_stats_write (zstore_broker_t *broker, zstore_writer_t *writer);
-#define ZSTORE_STATS_PAIRS 16
+#define ZSTORE_STATS_PAIRS 17
 
 #endif

@@ -130,5 +130,10 @@ zstore_stats_write (zstore_broker_t *broker, zstore_writer_t *writer)
     zstore_write_uint (writer, broker->flusher ? zstore_flusher_flushes (broker->flusher) : 0);
     zstore_write_key (writer, "held");
     zstore_write_uint (writer, stats->held);
+    //  The counters as they are now (waits for no checkpoint).
+    zstore_checkpoint_stats_t checkpoints;
+    zstore_engine_checkpoint_stats (broker->engine, UINT64_MAX, 0, &checkpoints);
+    zstore_write_key (writer, "wal_restarts");
+    zstore_write_uint (writer, checkpoints.restarts);
     return ZSTORE_STATS_PAIRS;
 }

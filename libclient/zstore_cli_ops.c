@@ -351,7 +351,8 @@ zstore_cli_stats (zstore_cli_t *cli)
 {
     static const char *counters [] = {
         "epoch", "rev", "uptime_ms", "clients", "dropped", "events", "history_first",
-        "history_last", "snapshots_open", "db_bytes", "batches", "batched", "flushes", "held"
+        "history_last", "snapshots_open", "db_bytes", "batches", "batched", "flushes", "held",
+        "wal_restarts"
     };
     zstore_reply_t *reply = NULL;
     int rc = zstore_client_stats (cli->client, &reply);

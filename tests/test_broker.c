@@ -474,7 +474,49 @@ test_broker_stats (void **state)
     assert_true (reply_uint (reply, "db_bytes") > 0);
     assert_true (reply_uint (reply, "batched") >= 2 * reply_uint (reply, "batches"));
     assert_int_equal (reply_uint (reply, "history_last"), 1);
+    assert_int_equal (reply_uint (reply, "wal_restarts"), 0);
     zstore_reader_destroy (&reply);
+}
+
+//  Writes that leave no pause, with a 64 KiB WAL limit: the broker starts
+//  the WAL over (stats wal_restarts) and the file stays near the limit.
+static void
+test_broker_wal_limit (void **state)
+{
+    fixture_t *fixture = *state;
+    zsock_destroy (&fixture->dealer);
+    broker_stop (&fixture->broker, SIGTERM);
+    fixture->broker = broker_start (fixture->db_path, "limits\n    wal = 64\n"
+                                    "timers\n    checkpoint = 2\n", NULL, NULL);
+    fixture->dealer = broker_dealer (fixture->broker);
+    char value [4096];
+    memset (value, 'w', sizeof value);
+    uint64_t restarts = 0;
+    int64_t deadline = zclock_mono () + 20000;
+    for (int round = 0; !restarts && zclock_mono () < deadline; round++) {
+        //  16 sets in flight, then the stats.
+        for (int index = 0; index < 16; index++) {
+            char key [32];
+            snprintf (key, sizeof key, "k%d", (round * 16 + index) % 1000);
+            zstore_writer_t *writer = s_request (fixture, "set", 3);
+            s_bytes (writer, "group", "g", 1);
+            s_bytes (writer, "key", key, strlen (key));
+            s_bytes (writer, "value", value, sizeof value);
+            assert_int_equal (zsock_send (fixture->dealer, "b", writer->buffer.data,
+                                          writer->buffer.size), 0);
+        }
+        for (int index = 0; index < 16; index++) {
+            zstore_reader_t *reply = broker_reply (fixture->dealer, TIMEOUT);
+            assert_non_null (reply);
+            assert_int_equal (reply_status (reply), 0);
+            zstore_reader_destroy (&reply);
+        }
+        s_request (fixture, "stats", 0);
+        zstore_reader_t *reply = s_call (fixture);
+        restarts = reply_uint (reply, "wal_restarts");
+        zstore_reader_destroy (&reply);
+    }
+    assert_true (restarts >= 1);
 }
 
 //  SIGTERM: an orderly stop (exit 0) with every acknowledged write in the
@@ -569,6 +611,7 @@ main (void)
         cmocka_unit_test (test_broker_refuses_bad_settings),
         TEST (test_broker_publishes_committed_change),
         TEST (test_broker_stats),
+        TEST (test_broker_wal_limit),
         TEST (test_broker_signal_stop_and_restart),
     };
     return cmocka_run_group_tests_name ("broker", tests, NULL, NULL);
