@@ -34,8 +34,14 @@ zstore_publisher_t *
 void
     zstore_publisher_destroy (zstore_publisher_t **self_p);
 //  A zstore_event_fn: publishes one committed event (arg: the publisher).
+//  With no subscription at all the event is counted in the sequences but
+//  neither encoded nor sent: nobody could receive it.
 void
     zstore_publisher_event (const zstore_event_t *event, void *arg);
+//  A subscription message seen on the XPUB (on: \x01, off: \x00).
+void
+    zstore_publisher_subscription (zstore_publisher_t *self, const char *topic, size_t size,
+                                   bool on);
 //  The heartbeat, then a beacon for each group and namespace that had
 //  events since the last heartbeat.
 void

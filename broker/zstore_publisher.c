@@ -6,6 +6,15 @@
 
     The XPUB socket never blocks: a subscriber past its high-water mark
     loses messages (and sees the gap in its sequence), nobody else waits.
+
+    With no subscription at all, events are counted (seq, gseq, nseq go on)
+    but not encoded nor sent. The set of topics subscribed comes from the
+    XPUB's subscription messages (verbose: every subscribe; an unsubscribe
+    when a topic's last subscriber leaves, disconnects included). libzmq
+    may apply a subscription before the broker reads it, so an event can be
+    skipped that a brand-new subscriber would have got; that subscriber had
+    received nothing yet (nothing was sent), and its sync marker, read after
+    its subscription, comes before any event it is owed (PROTOCOL.md 4.1).
 */
 
 #include "zstore_broker.h"
@@ -30,6 +39,7 @@ struct _zstore_publisher_t {
     zhashx_t *groups;               //  E(group) -> s_counter_t
     zhashx_t *namespaces;           //  E(namespace) -> s_counter_t
     zlistx_t *dirty;                //  counters to beacon (not owned)
+    zhashx_t *subscribed;           //  topics with a subscriber (keys only)
     zstore_buffer_t topic;
     zstore_buffer_t key;
     zstore_writer_t body;
@@ -54,6 +64,7 @@ zstore_publisher_new (zsock_t *xpub, uint64_t epoch)
     self->groups = zhashx_new ();
     self->namespaces = zhashx_new ();
     self->dirty = zlistx_new ();
+    self->subscribed = zhashx_new ();
     zhashx_set_destructor (self->groups, s_counter_destroy);
     zhashx_set_destructor (self->namespaces, s_counter_destroy);
     zstore_buffer_init (&self->topic);
@@ -69,6 +80,7 @@ zstore_publisher_destroy (zstore_publisher_t **self_p)
         return;
     zstore_publisher_t *self = *self_p;
     zlistx_destroy (&self->dirty);
+    zhashx_destroy (&self->subscribed);
     zhashx_destroy (&self->groups);
     zhashx_destroy (&self->namespaces);
     zstore_buffer_free (&self->topic);
@@ -140,11 +152,27 @@ zstore_publisher_event (const zstore_event_t *event, void *arg)
                         event->revision);
     body.nseq = s_bump (self, self->namespaces, event->group.data, namespace_size, true,
                         event->revision);
+    if (zhashx_size (self->subscribed) == 0)
+        return;                     //  nobody could receive it
     zstore_topic_for_event (&self->topic, type, event->group.data, event->group.size,
                             event->key.data, event->key.size);
     zstore_writer_reset (&self->body);
     zstore_event_body_write (&self->body, &body, true);
     s_send (self, &self->topic, &self->body);
+}
+
+void
+zstore_publisher_subscription (zstore_publisher_t *self, const char *topic, size_t size,
+                               bool on)
+{
+    //  Keyed by E(topic), which holds no NUL (topics do: the separator).
+    zstore_buffer_reset (&self->key);
+    zstore_topic_escape (&self->key, topic, size);
+    zstore_buffer_append (&self->key, "", 1);
+    if (on)
+        zhashx_insert (self->subscribed, self->key.data, self);    //  once per topic
+    else
+        zhashx_delete (self->subscribed, self->key.data);
 }
 
 static void

@@ -223,6 +223,8 @@ s_on_subscriptions (zloop_t *loop, zsock_t *xpub, void *arg)
         return 0;
     const char *data = (const char *) zframe_data (frame);
     size_t size = zframe_size (frame);
+    if (size >= 1 && (data [0] == 0 || data [0] == 1))
+        zstore_publisher_subscription (self->publisher, data + 1, size - 1, data [0] == 1);
     if (size >= 1 && data [0] == 1) {
         self->stats.subscriptions++;
         if (size >= 2 && data [1] == ZSTORE_TOPIC_SYNC)

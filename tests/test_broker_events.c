@@ -1092,6 +1092,36 @@ test_events_late_joiner_gets_first_event (void **state)
     zstore_buffer_free (&prefix);
 }
 
+//  While nobody subscribes, events are neither built nor sent (stats
+//  'events' stays 0, with heartbeats an hour apart), but their sequences go
+//  on: the first event a later subscriber gets carries seq and gseq 6.
+static void
+test_events_unheard_are_counted_not_sent (void **state)
+{
+    fixture_t *fixture = *state;
+    s_start (fixture, "timers\n    heartbeat = 3600000\n");
+    for (int index = 0; index < 5; index++) {
+        char key [16];
+        snprintf (key, sizeof key, "k%d", index);
+        s_set (fixture, NULL, LIT ("quiet"), zstore_bytes (key, strlen (key)), LIT ("v"));
+    }
+    assert_int_equal (s_stats_uint (fixture, "events"), 0);
+    const scope_t scope = { SCOPE_GROUP, B ("quiet"), B ("") };
+    zstore_buffer_t prefix;
+    zstore_buffer_init (&prefix);
+    s_oracle_prefix (&prefix, &scope);
+    zsock_t *sub = broker_subscriber (fixture->broker, prefix.data, prefix.size);
+    s_set (fixture, NULL, LIT ("quiet"), LIT ("heard"), LIT ("v"));
+    event_t event;
+    s_receive_event (sub, &event, "the first subscriber");
+    assert_int_equal (event.key_size, 5);
+    assert_memory_equal (event.key, "heard", 5);
+    assert_int_equal (event.seq, 6);
+    assert_int_equal (event.gseq, 6);
+    zsock_destroy (&sub);
+    zstore_buffer_free (&prefix);
+}
+
 //  The handshake's marker comes on exactly the token's topic and tells
 //  where the stream stands: epoch, the last seq, the revision.
 static void
@@ -2473,6 +2503,7 @@ main (void)
         TEST (test_events_topic_isolation),
         TEST (test_events_beacon_topics_escape_names),
         TEST (test_events_late_joiner_gets_first_event),
+        TEST (test_events_unheard_are_counted_not_sent),
         TEST (test_events_sync_marker_reports_position),
         TEST (test_events_sequences_heartbeats_beacons),
         TEST (test_events_purge_emits_expire),
