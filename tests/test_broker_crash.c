@@ -147,20 +147,6 @@ s_write_then_kill (fixture_t *fixture, int acks)
     zsock_destroy (&dealer);
 }
 
-static void
-s_assert_integrity (const char *db_path)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal (sqlite3_open (db_path, &db), SQLITE_OK);
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL),
-                      SQLITE_OK);
-    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
-    assert_string_equal ((const char *) sqlite3_column_text (stmt, 0), "ok");
-    sqlite3_finalize (stmt);
-    sqlite3_close (db);
-}
-
 static zstore_reader_t *
 s_get_page (fixture_t *fixture, zsock_t *dealer, const char *after, size_t after_size)
 {
@@ -250,7 +236,7 @@ test_crash_never_loses_an_acknowledged_write (void **state)
     uint64_t last_start_rev = fixture->broker->revision;
     for (int round = 0; round < rounds; round++) {
         s_write_then_kill (fixture, rand () % (MAX_ACKS_PER_ROUND + 1));
-        s_assert_integrity (fixture->db_path);
+        testkit_assert_integrity (fixture->db_path);
         fixture->broker = broker_start (fixture->db_path, NULL, fixture->requests,
                                         fixture->events);
         assert_non_null (fixture->broker);

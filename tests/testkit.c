@@ -2,6 +2,7 @@
 #include "testkit.h"
 
 #include <ftw.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,20 @@ testkit_store_destroy (testkit_store_t **self_p)
     free (self->path);
     free (self);
     *self_p = NULL;
+}
+
+void
+testkit_assert_integrity (const char *db_path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (db_path, &db), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    assert_string_equal ((const char *) sqlite3_column_text (stmt, 0), "ok");
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
 }
 
 void

@@ -82,6 +82,11 @@ testkit_store_t *
 void
     testkit_store_destroy (testkit_store_t **self_p);
 
+//  Opens a connection of its own (SQLite's default VFS) on the file and
+//  asserts that PRAGMA integrity_check answers "ok".
+void
+    testkit_assert_integrity (const char *db_path);
+
 //  Asserts a value equals the C string expected.
 void
     testkit_assert_bytes (const char *data, size_t size, const char *expected);
