@@ -120,11 +120,10 @@ void
 zsock_t *
     zstore_flusher_sock (zstore_flusher_t *self);
 //  Asks for every commit up to revision to be flushed; a flush starts now
-//  unless one is in flight (then the next one, when it returns, covers it).
+//  unless one is in flight (then the actor's next one covers it).
 void
     zstore_flusher_request (zstore_flusher_t *self, uint64_t revision);
-//  Takes a flush's answer and starts the next if more was asked; returns
-//  0 or the flush's errno.
+//  Takes a flush's answer; returns 0 or the flush's errno.
 int
     zstore_flusher_on_answer (zstore_flusher_t *self);
 //  The highest revision known to be on disk.

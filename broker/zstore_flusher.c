@@ -2,59 +2,73 @@
 
     In the durable mode the engine commits with synchronous=NORMAL and this
     actor flushes the WAL (zstore_wal_file_sync) on a thread of its own.
-    The loop asks for "everything up to revision R on disk" and goes on
-    applying requests; their replies wait (zstore_requests.c) until the
-    actor answers with a revision at or past theirs. Requests that arrive
-    during a flush are covered by the next one, which starts as soon as
-    the previous one returns: the flushes form a pipeline with one fsync
-    in flight, each covering every commit made before it started.
+    The loop publishes "everything up to revision R is committed, flush
+    it" in an atomic and goes on applying requests; their replies wait
+    (zstore_requests.c) until the actor answers with a revision at or past
+    theirs.
 
-    Pipe messages: the loop sends [revision:8]; the actor answers
-    [revision:8][errno:4] when the flush that covers it returned. The actor
-    takes every request waiting before it flushes (one flush for all).
+    The actor follows the commits itself: when a flush returns it reads the
+    latest revision asked for and, if there is one past what it flushed,
+    flushes again at once. The flushes form a pipeline with one fsync in
+    flight, each covering every commit made before it started, and none
+    waits for the loop (which may be busy with a batch) to ask for it.
+    Only an idle actor is woken, by a message on the pipe; the flag that
+    says it sleeps is set before it looks a last time, so a revision
+    published meanwhile is either seen or followed by a wake-up.
+
+    Pipe messages: the loop sends "W" (wake up); the actor answers
+    [revision:8][errno:4] when a flush that covers revision returned. After
+    a failed flush it flushes no more: Linux may have dropped the pages
+    that failed, so a later flush that succeeds proves nothing.
 */
 
 #include "zstore_broker.h"
 
+#include <stdatomic.h>
+
 struct _zstore_flusher_t {
     zactor_t *actor;
     zstore_wal_file_t *wal;         //  owned; the actor thread uses it
-    uint64_t requested;             //  the highest revision asked for
+    _Atomic uint64_t requested;     //  the highest revision asked for
+    atomic_bool sleeping;           //  the actor waits for a wake-up
+    uint64_t started;               //  flushed at start (the actor's first)
     uint64_t flushed;               //  the highest revision known on disk
-    bool busy;                      //  a flush is in flight
     uint64_t flushes;               //  flushes done (for stats)
 };
 
-//  Receives one request on the pipe: false on $TERM or a broken pipe.
+//  Waits for a wake-up; false on $TERM or a broken pipe.
 static bool
-s_actor_receive (zsock_t *pipe, uint64_t *revision)
+s_actor_sleep (zsock_t *pipe)
 {
-    zframe_t *frame = zframe_recv (pipe);
-    bool request = frame && zframe_size (frame) == sizeof (uint64_t);
-    if (request) {
-        uint64_t value;
-        memcpy (&value, zframe_data (frame), sizeof value);
-        if (value > *revision)
-            *revision = value;
-    }
-    zframe_destroy (&frame);
-    return request;
+    char *message = zstr_recv (pipe);
+    bool awake = message && !streq (message, "$TERM");
+    zstr_free (&message);
+    return awake;
 }
 
 static void
 s_flusher_actor (zsock_t *pipe, void *args)
 {
-    zstore_wal_file_t *wal = args;
+    zstore_flusher_t *self = args;
+    uint64_t flushed = self->started;
+    bool failed = false;
     zsock_signal (pipe, 0);
-    uint64_t revision = 0;
-    while (s_actor_receive (pipe, &revision)) {
-        bool running = true;
-        while (running && (zsock_events (pipe) & ZMQ_POLLIN))
-            running = s_actor_receive (pipe, &revision);
-        if (!running)
+    while (true) {
+        uint64_t revision = atomic_load (&self->requested);
+        if (revision > flushed && !failed) {
+            //  Read before the flush: every commit up to it is in the file.
+            int error = zstore_wal_file_sync (self->wal);
+            zsock_send (pipe, "84", revision, (uint32_t) error);
+            failed = error != 0;
+            flushed = revision;
+            continue;
+        }
+        atomic_store (&self->sleeping, true);
+        if (atomic_load (&self->requested) > flushed && !failed
+        &&  atomic_exchange (&self->sleeping, false))
+            continue;               //  asked for meanwhile, and not woken
+        if (!s_actor_sleep (pipe))
             break;
-        int error = zstore_wal_file_sync (wal);
-        zsock_send (pipe, "84", revision, (uint32_t) error);
     }
 }
 
@@ -69,8 +83,10 @@ zstore_flusher_new (zstore_wal_file_t *wal, uint64_t revision)
     if (!self)
         return NULL;
     self->wal = wal;
-    self->requested = self->flushed = revision;
-    self->actor = zactor_new (s_flusher_actor, wal);
+    self->started = self->flushed = revision;
+    atomic_init (&self->requested, revision);
+    atomic_init (&self->sleeping, false);
+    self->actor = zactor_new (s_flusher_actor, self);
     if (!self->actor) {
         free (self);
         return NULL;
@@ -83,11 +99,12 @@ int
 zstore_flusher_finish (zstore_flusher_t *self)
 {
     zactor_destroy (&self->actor);
-    if (self->requested <= self->flushed)
+    uint64_t requested = atomic_load (&self->requested);
+    if (requested <= self->flushed)
         return 0;
     int error = zstore_wal_file_sync (self->wal);
     if (!error) {
-        self->flushed = self->requested;
+        self->flushed = requested;
         self->flushes++;
     }
     return error;
@@ -111,21 +128,15 @@ zstore_flusher_sock (zstore_flusher_t *self)
     return zactor_sock (self->actor);
 }
 
-static void
-s_start (zstore_flusher_t *self)
-{
-    uint64_t revision = self->requested;
-    if (zsock_send (self->actor, "b", &revision, sizeof revision) == 0)
-        self->busy = true;
-}
-
+//  The loop's side: publish, then wake the actor if it sleeps (see above).
 void
 zstore_flusher_request (zstore_flusher_t *self, uint64_t revision)
 {
-    if (revision > self->requested)
-        self->requested = revision;
-    if (!self->busy && self->actor && self->requested > self->flushed)
-        s_start (self);
+    if (revision <= atomic_load (&self->requested))
+        return;
+    atomic_store (&self->requested, revision);
+    if (self->actor && atomic_exchange (&self->sleeping, false))
+        zstr_send (self->actor, "W");
 }
 
 int
@@ -135,14 +146,11 @@ zstore_flusher_on_answer (zstore_flusher_t *self)
     uint32_t error = 0;
     if (zsock_recv (self->actor, "84", &revision, &error) != 0)
         return EIO;
-    self->busy = false;
     if (error)
         return (int) error;
     self->flushes++;
     if (revision > self->flushed)
         self->flushed = revision;
-    if (self->requested > self->flushed)
-        s_start (self);             //  what was committed during that flush
     return 0;
 }
 
