@@ -29,6 +29,11 @@ static const zstore_cli_command_t s_commands [] = {
       "bytes and nothing else. --json: {group, key, value, create_rev, mod_rev,\n"
       "expires_at} (expires_at: Unix ms, 0 = never). Exit 1 if the key is\n"
       "absent or expired.\n" },
+    { "exists", zstore_cli_exists, 2, 2, 0, true,
+      "GROUP KEY",
+      "say whether a key exists",
+      "Prints true if KEY is in GROUP (and not expired), else false; the exit\n"
+      "code says it too: 0 if it exists, 1 if not. --json: {exists}.\n" },
     { "set", zstore_cli_set, 3, 3, ZSTORE_OPT_TTL | ZSTORE_OPT_IF_REV, true,
       "GROUP KEY VALUE|- [--ttl DURATION] [--if-rev REV]",
       "store a value",
@@ -55,6 +60,14 @@ static const zstore_cli_command_t s_commands [] = {
       "delete every group whose name starts with PREFIX",
       "Deletes, atomically, every group whose name starts with PREFIX (byte\n"
       "exact; with --ns, inside the namespace). Prints \"rev N\".\n" },
+    { "purge", zstore_cli_purge, 0, 1, 0, true,
+      "[MAX]",
+      "remove expired keys now",
+      "Removes the keys whose TTL has passed (at most MAX of them; with --ns,\n"
+      "the namespace's), as one change with an expire event per key; the\n"
+      "broker also does this by itself in small steps (timers/purge-interval).\n"
+      "Prints \"removed N\" and \"rev R\" (rev 0: nothing had expired).\n"
+      "--json: {removed, rev}.\n" },
     { "keys", zstore_cli_keys, 1, 1,
       ZSTORE_OPT_LIMIT | ZSTORE_OPT_AFTER | ZSTORE_OPT_OFFSET | ZSTORE_OPT_ALL, true,
       "GROUP [--limit N] [--after KEY | --offset N] [--all]",
@@ -199,7 +212,7 @@ s_print_usage (FILE *out)
            "\n"
            "Exit codes:\n"
            "  0  ok\n"
-           "  1  not found (get of a missing or expired key)\n"
+           "  1  not found (get of a missing or expired key; exists: false)\n"
            "  2  usage error: unknown command or option, bad argument\n"
            "  3  the broker refused: conflict, quota_exceeded, invalid, too_large, ...;\n"
            "     or a local failure (out of memory, output not writable)\n"

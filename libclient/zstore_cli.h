@@ -79,10 +79,12 @@ struct _zstore_cli_t {
 
 //  --- The commands (zstore_cli_ops.c, zstore_cli_txn.c, zstore_cli_watch.c)
 int zstore_cli_get (zstore_cli_t *cli);
+int zstore_cli_exists (zstore_cli_t *cli);
 int zstore_cli_set (zstore_cli_t *cli);
 int zstore_cli_del (zstore_cli_t *cli);
 int zstore_cli_del_group (zstore_cli_t *cli);
 int zstore_cli_del_prefix (zstore_cli_t *cli);
+int zstore_cli_purge (zstore_cli_t *cli);
 int zstore_cli_keys (zstore_cli_t *cli);
 int zstore_cli_groups (zstore_cli_t *cli);
 int zstore_cli_count (zstore_cli_t *cli);

@@ -1,6 +1,6 @@
 /*  zstore_cli_ops - the zstore commands that are one request (or a loop of
-    pages): get, set, del, del-group, del-prefix, keys, groups, count,
-    render, snapshot, stats, ping. Each prints text, or JSON with --json,
+    pages): get, exists, set, del, del-group, del-prefix, purge, keys,
+    groups, count, render, snapshot, stats, ping. Each prints text, or JSON with --json,
     and returns an exit code.
 */
 
@@ -56,6 +56,21 @@ zstore_cli_get (zstore_cli_t *cli)
     return exit_code;
 }
 
+//  true or false, and the exit code says it too (for `if zstore exists`).
+int
+zstore_cli_exists (zstore_cli_t *cli)
+{
+    bool exists = false;
+    int rc = zstore_client_exists (cli->client, cli->argv [0], cli->argv [1], &exists);
+    if (rc != ZSTORE_OK)
+        return zstore_cli_fail (cli, rc);
+    if (cli->json)
+        printf ("{\"exists\": %s}\n", exists ? "true" : "false");
+    else
+        printf ("%s\n", exists ? "true" : "false");
+    return exists ? ZSTORE_EXIT_OK : ZSTORE_EXIT_NOT_FOUND;
+}
+
 int
 zstore_cli_set (zstore_cli_t *cli)
 {
@@ -104,6 +119,25 @@ zstore_cli_del_prefix (zstore_cli_t *cli)
     uint64_t rev = 0;
     int rc = zstore_client_delete_prefix (cli->client, cli->argv [0], &rev);
     return rc == ZSTORE_OK ? s_print_rev (cli, rev) : zstore_cli_fail (cli, rc);
+}
+
+int
+zstore_cli_purge (zstore_cli_t *cli)
+{
+    uint64_t max = 0;
+    if (cli->argc == 1 && (!zstore_cli_parse_uint (cli->argv [0], &max) || max == 0))
+        return zstore_cli_usage_error (cli, "MAX must be a positive number: %s", cli->argv [0]);
+    uint64_t removed = 0, rev = 0;
+    int rc = zstore_client_purge (cli->client, max, &removed, &rev);
+    if (rc != ZSTORE_OK)
+        return zstore_cli_fail (cli, rc);
+    if (cli->json)
+        printf ("{\"removed\": %llu, \"rev\": %llu}\n", (unsigned long long) removed,
+                (unsigned long long) rev);
+    else
+        printf ("removed %llu\nrev %llu\n", (unsigned long long) removed,
+                (unsigned long long) rev);
+    return ZSTORE_EXIT_OK;
 }
 
 //  --- keys: pages of a group ----------------------------------------------

@@ -16,11 +16,14 @@
 
 #define DEADLINE_MS 60000           //  for a command to finish, a line to come
 
-//  Namespace "small" holds at most two keys.
+//  Namespace "small" holds at most two keys. The broker does not purge
+//  by itself (for the purge command's figures).
 #define CONFIG \
     "namespaces\n" \
     "    small\n" \
-    "        max-keys = 2\n"
+    "        max-keys = 2\n" \
+    "timers\n" \
+    "    purge-interval = 3600000\n"
 
 typedef struct {
     int status;                     //  exit code, 128 + signal if killed
@@ -563,6 +566,56 @@ test_ttl_and_if_rev (void **state)
 //  --- Groups, counts, deletes, pages --------------------------------------
 
 static void
+test_exists (void **state)
+{
+    fixture_t *fixture = *state;
+    run_t *run = &fixture->run;
+    broker_t *broker = fixture->broker;
+    assert_int_equal (cli (run, broker, "set", "config", "colour", "blue", NULL), 0);
+    assert_int_equal (cli (run, broker, "exists", "config", "colour", NULL), 0);
+    assert_string_equal (run->out, "true\n");
+    assert_int_equal (cli (run, broker, "exists", "config", "shape", NULL), 1);
+    assert_string_equal (run->out, "false\n");
+    assert_int_equal (cli (run, broker, "exists", "config", "colour", "--json", NULL), 0);
+    assert_string_equal (run->out, "{\"exists\": true}\n");
+    assert_int_equal (cli (run, broker, "exists", "config", "shape", "--json", NULL), 1);
+    assert_string_equal (run->out, "{\"exists\": false}\n");
+    assert_int_equal (cli (run, broker, "exists", "config", NULL), 2);
+}
+
+//  Keys with a 50 ms TTL, gone from reads once it passed, removed by purge
+//  (the broker's own purge is off in this fixture).
+static void
+test_purge (void **state)
+{
+    fixture_t *fixture = *state;
+    run_t *run = &fixture->run;
+    broker_t *broker = fixture->broker;
+    assert_int_equal (cli (run, broker, "set", "cache", "x", "v", "--ttl", "50ms", NULL), 0);
+    assert_int_equal (cli (run, broker, "set", "cache", "y", "v", "--ttl", "50ms", NULL), 0);
+    assert_int_equal (cli (run, broker, "set", "cache", "z", "v", NULL), 0);
+    int64_t deadline = zclock_mono () + DEADLINE_MS;
+    while (cli (run, broker, "exists", "cache", "y", NULL) == 0 && zclock_mono () < deadline)
+        zclock_sleep (10);
+    assert_string_equal (run->out, "false\n");
+    assert_int_equal (cli (run, broker, "purge", "1", NULL), 0);
+    unsigned long long removed = 0, rev = 0;
+    assert_int_equal (sscanf (run->out, "removed %llu\nrev %llu", &removed, &rev), 2);
+    assert_int_equal (removed, 1);
+    assert_true (rev > 0);
+    assert_int_equal (cli (run, broker, "purge", "--json", NULL), 0);
+    assert_json_object (run->out);
+    assert_contains (run->out, "\"removed\": 1");
+    assert_int_equal (cli (run, broker, "purge", NULL), 0);
+    assert_string_equal (run->out, "removed 0\nrev 0\n");
+    assert_int_equal (cli (run, broker, "count", "cache", NULL), 0);
+    assert_string_equal (run->out, "1\n");
+    assert_int_equal (cli (run, broker, "purge", "0", NULL), 2);
+    assert_int_equal (cli (run, broker, "purge", "some", NULL), 2);
+    assert_int_equal (cli (run, broker, "purge", "1", "2", NULL), 2);
+}
+
+static void
 test_groups_count_delete (void **state)
 {
     fixture_t *fixture = *state;
@@ -1099,6 +1152,8 @@ main (void)
         TEST (test_not_found),
         TEST (test_binary_value_from_stdin),
         TEST (test_ttl_and_if_rev),
+        TEST (test_exists),
+        TEST (test_purge),
         TEST (test_groups_count_delete),
         TEST (test_keys_pages),
         TEST (test_render),
