@@ -1,10 +1,12 @@
 /*  fsync_gate - an LD_PRELOAD library for tests of the durable mode: every
     fsync or fdatasync of a file whose name ends in "-wal", made on a thread
-    other than the main one (the broker's flusher), first reads one byte
-    from the FIFO named by $ZSTORE_FSYNC_GATE, so a test decides when each
-    such flush may happen ('k') or makes it fail with EIO ('E'). The main
-    thread's flushes (SQLite's at open and close, the flusher's first and
-    last) and processes without the variable are not touched.
+    other than the main one (the broker's flusher), first writes one byte
+    ('f') to the FIFO named by $ZSTORE_FSYNC_ENTERED, if set, so a test
+    knows a flush has begun, then reads one byte from the FIFO named by
+    $ZSTORE_FSYNC_GATE, so a test decides when each such flush may happen
+    ('k') or makes it fail with EIO ('E'). The main thread's flushes
+    (SQLite's at open and close, the flusher's first and last) and
+    processes without the variables are not touched.
 */
 
 #define _GNU_SOURCE
@@ -20,15 +22,19 @@
 #include <unistd.h>
 
 static int s_gate = -1;
+static int s_entered = -1;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 
 static void
 s_open_gate (void)
 {
     const char *path = getenv ("ZSTORE_FSYNC_GATE");
-    //  O_RDWR: opening a FIFO so never waits for a writer (Linux).
+    //  O_RDWR: opening a FIFO so never waits for the other end (Linux).
     if (path)
         s_gate = open (path, O_RDWR | O_CLOEXEC);
+    const char *entered = getenv ("ZSTORE_FSYNC_ENTERED");
+    if (entered)
+        s_entered = open (entered, O_RDWR | O_CLOEXEC);
 }
 
 static bool
@@ -47,7 +53,10 @@ s_pass (int fd)
     pthread_once (&s_once, s_open_gate);
     if (s_gate < 0 || syscall (SYS_gettid) == getpid () || !s_is_wal (fd))
         return true;
-    char token = 0;
+    char token = 'f';
+    if (s_entered >= 0)
+        while (write (s_entered, &token, 1) < 0 && errno == EINTR)
+            ;
     while (read (s_gate, &token, 1) < 0 && errno == EINTR)
         ;
     return token != 'E';

@@ -1,7 +1,7 @@
 //  The durable mode's promise, with the WAL's flushes under the test's
 //  control: the broker runs with tests/fsync_gate.c preloaded, so each
-//  flush of the WAL by its flusher thread waits for a byte the test writes
-//  to a FIFO. A set is
+//  flush of the WAL by its flusher thread says it began (a byte on one
+//  FIFO) and waits for a byte the test writes to another. A set is
 //  committed (another connection reads it) but not acknowledged while its
 //  flush waits; the reply comes once the flush is let through; replies
 //  after it wait with it; a failed flush stops the broker with an error and
@@ -10,6 +10,7 @@
 #include "broker_harness.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -25,7 +26,9 @@ typedef struct {
     char *dir;
     char *db_path;
     char *fifo_path;
+    char *entered_path;
     int gate;                       //  the FIFO, to let flushes through
+    int entered;                    //  the FIFO where each flush says it began
     broker_t *broker;
     zsock_t *dealer;
     zstore_writer_t request;
@@ -39,6 +42,17 @@ s_open_gate (fixture_t *fixture, const char *tokens)
     assert_int_equal (write (fixture->gate, tokens, size), (ssize_t) size);
 }
 
+//  Waits until a flush has begun (and so has read the revision it covers).
+static void
+s_await_flush (fixture_t *fixture)
+{
+    struct pollfd item = { .fd = fixture->entered, .events = POLLIN };
+    assert_int_equal (poll (&item, 1, TIMEOUT), 1);
+    char token = 0;
+    assert_int_equal (read (fixture->entered, &token, 1), 1);
+    assert_int_equal (token, 'f');
+}
+
 static int
 s_setup (void **state)
 {
@@ -49,10 +63,15 @@ s_setup (void **state)
     assert_int_equal (mkfifo (fixture->fifo_path, 0600), 0);
     fixture->gate = open (fixture->fifo_path, O_RDWR | O_CLOEXEC);
     assert_true (fixture->gate >= 0);
+    fixture->entered_path = testkit_path (fixture->dir, "entered");
+    assert_int_equal (mkfifo (fixture->entered_path, 0600), 0);
+    fixture->entered = open (fixture->entered_path, O_RDWR | O_CLOEXEC);
+    assert_true (fixture->entered >= 0);
     zstore_writer_init (&fixture->request);
     //  The broker inherits the preload; the checkpoint thread is off, so
     //  that every flush of the WAL is the flusher's.
     setenv ("ZSTORE_FSYNC_GATE", fixture->fifo_path, 1);
+    setenv ("ZSTORE_FSYNC_ENTERED", fixture->entered_path, 1);
     setenv ("LD_PRELOAD", ZSTORE_FSYNC_GATE_PATH, 1);
     //  A sanitized broker wants its runtime first; the gate comes first.
     const char *asan = getenv ("ASAN_OPTIONS");
@@ -64,6 +83,7 @@ s_setup (void **state)
     fixture->broker = broker_start (fixture->db_path, "timers\n    checkpoint = 0\n", NULL, NULL);
     unsetenv ("LD_PRELOAD");
     unsetenv ("ZSTORE_FSYNC_GATE");
+    unsetenv ("ZSTORE_FSYNC_ENTERED");
     if (saved)
         setenv ("ASAN_OPTIONS", saved, 1);
     else
@@ -84,9 +104,11 @@ s_teardown (void **state)
         assert_int_equal (broker_stop (&fixture->broker, SIGTERM), 0);
     }
     close (fixture->gate);
+    close (fixture->entered);
     zstore_writer_free (&fixture->request);
     testkit_tempdir_remove (&fixture->dir);
     free (fixture->fifo_path);
+    free (fixture->entered_path);
     free (fixture->db_path);
     free (fixture);
     return 0;
@@ -196,17 +218,20 @@ test_one_flush_covers_what_waited (void **state)
     zstore_topic_group (&prefix, "g", 1);
     zsock_t *sub = broker_subscriber (fixture->broker, prefix.data, prefix.size);
     zstore_buffer_free (&prefix);
-    //  The first set's flush is held; the next sets commit meanwhile (their
-    //  events say so), and their replies wait.
+    //  The first set's flush is held once it began (so it covers that set
+    //  only); the next sets commit meanwhile (their events say so), and
+    //  their replies wait.
     s_send (fixture, 1, "a", "1");
     s_assert_committed_events (sub, 1);
+    s_await_flush (fixture);
     s_send_sets (fixture, 2, 200);
     s_assert_committed_events (sub, 199);
     assert_null (broker_reply (fixture->dealer, QUIET));
-    //  That flush started before the others committed: it answers the first
-    //  set only, and the next flush (asked while it ran) starts at once.
+    //  That flush answers the first set only, and the next flush (of what
+    //  was committed while it ran) begins at once.
     s_open_gate (fixture, "k");
     s_assert_reply (fixture, 1);
+    s_await_flush (fixture);
     assert_null (broker_reply (fixture->dealer, QUIET));
     //  While that one waits, 200 more: the broker's ring of held replies
     //  (256 at first, its oldest slot free now) grows around its end.
@@ -216,6 +241,7 @@ test_one_flush_covers_what_waited (void **state)
     s_open_gate (fixture, "k");
     for (uint64_t id = 2; id <= 200; id++)
         s_assert_reply (fixture, id);
+    s_await_flush (fixture);
     assert_null (broker_reply (fixture->dealer, QUIET));
     s_open_gate (fixture, "k");
     for (uint64_t id = 201; id <= 400; id++)
