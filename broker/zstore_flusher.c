@@ -31,7 +31,6 @@ struct _zstore_flusher_t {
     zstore_wal_file_t *wal;         //  owned; the actor thread uses it
     _Atomic uint64_t requested;     //  the highest revision asked for
     atomic_bool sleeping;           //  the actor waits for a wake-up
-    uint64_t started;               //  flushed at start (the actor's first)
     uint64_t flushed;               //  the highest revision known on disk
     uint64_t flushes;               //  flushes done (for stats)
 };
@@ -50,7 +49,9 @@ static void
 s_flusher_actor (zsock_t *pipe, void *args)
 {
     zstore_flusher_t *self = args;
-    uint64_t flushed = self->started;
+    //  What zstore_flusher_new flushed: nothing can be asked before the
+    //  signal lets it return.
+    uint64_t flushed = atomic_load (&self->requested);
     bool failed = false;
     zsock_signal (pipe, 0);
     while (true) {
@@ -83,7 +84,7 @@ zstore_flusher_new (zstore_wal_file_t *wal, uint64_t revision)
     if (!self)
         return NULL;
     self->wal = wal;
-    self->started = self->flushed = revision;
+    self->flushed = revision;
     atomic_init (&self->requested, revision);
     atomic_init (&self->sleeping, false);
     self->actor = zactor_new (s_flusher_actor, self);
