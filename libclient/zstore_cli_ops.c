@@ -1,7 +1,7 @@
 /*  zstore_cli_ops - the zstore commands that are one request (or a loop of
     pages): get, exists, set, del, del-group, del-prefix, purge, keys,
-    groups, count, render, snapshot, stats, ping. Each prints text, or JSON with --json,
-    and returns an exit code.
+    groups, count, render, snapshot, stats, ping. Each prints text, or JSON
+    with --json, and returns an exit code.
 */
 
 #include "zstore_cli.h"
