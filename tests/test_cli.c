@@ -7,6 +7,7 @@
 
 #define _GNU_SOURCE
 #include "broker_harness.h"
+#include "zstore_client.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -583,33 +584,18 @@ test_exists (void **state)
     assert_int_equal (cli (run, broker, "exists", "config", NULL), 2);
 }
 
-//  Sets key in group with ttl 0 over the wire (the CLI's --ttl takes only
-//  positive durations): a row that is already expired (go-store's rule).
+//  Sets key in group with ttl 0 through the library (the CLI's --ttl takes
+//  only positive durations): a row that is already expired (go-store's rule).
 static void
 s_set_expired (broker_t *broker, const char *group, const char *key)
 {
-    zstore_writer_t request;
-    zstore_writer_init (&request);
-    zstore_write_map (&request, 6);
-    zstore_write_key (&request, "id");
-    zstore_write_uint (&request, 1);
-    zstore_write_key (&request, "op");
-    zstore_write_str (&request, "set");
-    zstore_write_key (&request, "group");
-    zstore_write_bytes (&request, group, strlen (group));
-    zstore_write_key (&request, "key");
-    zstore_write_bytes (&request, key, strlen (key));
-    zstore_write_key (&request, "value");
-    zstore_write_bytes (&request, "v", 1);
-    zstore_write_key (&request, "ttl");
-    zstore_write_int (&request, 0);
-    zsock_t *dealer = broker_dealer (broker);
-    zstore_reader_t *reply = broker_call (dealer, &request, DEADLINE_MS);
-    assert_non_null (reply);
-    assert_int_equal (reply_status (reply), ZSTORE_STATUS_OK);
-    zstore_reader_destroy (&reply);
-    zsock_destroy (&dealer);
-    zstore_writer_free (&request);
+    zstore_client_t *client = zstore_client_new (broker->requests, NULL);
+    assert_non_null (client);
+    zstore_write_opts_t opts = ZSTORE_WRITE_OPTS;
+    opts.has_ttl = true;
+    opts.ttl_ms = 0;
+    assert_int_equal (zstore_client_set (client, group, key, "v", 1, &opts, NULL), ZSTORE_OK);
+    zstore_client_destroy (&client);
 }
 
 //  Expired keys, invisible to reads, removed by purge (the broker's own
