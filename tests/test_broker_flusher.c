@@ -78,20 +78,19 @@ test_every_revision_is_answered (void **state)
 {
     fixture_t *fixture = *state;
     zsock_t *pipe = zstore_flusher_sock (fixture->flusher);
+    zpoller_t *poller = zpoller_new (pipe, NULL);
     const uint64_t last = 2000;
     uint64_t asked = 0;
     while (zstore_flusher_flushed (fixture->flusher) < last) {
         //  Ask for one to three more before looking at the answers.
         for (uint64_t more = asked % 3 + 1; more && asked < last; more--)
             zstore_flusher_request (fixture->flusher, ++asked);
-        zpoller_t *poller = zpoller_new (pipe, NULL);
-        bool answered = zpoller_wait (poller, TIMEOUT) == pipe;
-        zpoller_destroy (&poller);
-        assert_true (answered);
+        assert_true (zpoller_wait (poller, TIMEOUT) == pipe);
         assert_int_equal (zstore_flusher_on_answer (fixture->flusher), 0);
         //  An answer covers what was asked before its flush, no more.
         assert_true (zstore_flusher_flushed (fixture->flusher) <= asked);
     }
+    zpoller_destroy (&poller);
     assert_int_equal (zstore_flusher_flushed (fixture->flusher), last);
     assert_true (zstore_flusher_flushes (fixture->flusher) <= last);
 }
